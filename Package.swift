@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Ballast",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ballast", targets: ["ballast"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+        .library(name: "RiskModel", targets: ["RiskModel"]),
+        .library(name: "RiskMetrics", targets: ["RiskMetrics"]),
+        .library(name: "RiskPipeline", targets: ["RiskPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System library: OpenBLAS's CBLAS and LAPACKE (Debian libopenblas-dev, liblapacke-dev).
+        .systemLibrary(
+            name: "CLinearAlgebra",
+            path: "Sources/CLinearAlgebra",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // Matrix, BLAS/LAPACK behind safe signatures, normal distribution, order statistics. The only importer of C.
+        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra"]),
+        // Market data, collateral schedule, book (CSR), scenarios, configuration. No BLAS.
+        .target(name: "RiskModel"),
+        // Readers and validation of a book directory and its configuration.
+        .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")]),
+        // Covariance, VaR/ES, haircuts, ratios.
+        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"]),
+        // Runs the stages over the book: batches, parallelism, phase timings.
+        .target(name: "RiskPipeline", dependencies: [
+            "RiskModel", "RiskInput", "RiskMetrics", "LinearAlgebra",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // CSV and JSON writers, atomic report folder.
+        .target(name: "RiskReport", dependencies: [
+            "RiskModel", "RiskPipeline", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Deterministic synthetic books.
+        .target(name: "BookGenerator"),
+        // The command line: maps options to a configuration, calls the pipeline, picks writers.
+        .executableTarget(name: "ballast", dependencies: [
+            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
+        .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel"]),
+        .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
+        .testTarget(name: "PipelineTests", dependencies: [
+            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast",
+        ]),
+    ]
+)

@@ -1,0 +1,75 @@
+import Dispatch
+
+/// A shared output buffer that parallel workers write at disjoint indices.
+///
+/// `@unchecked Sendable` is sound only under the contract of `Parallel.forEachBlock`: each index is written by
+/// exactly one block, and the buffer outlives the parallel loop (it is created by `withSharedOutput`).
+public struct SharedOutput<Element>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Element>
+    public let count: Int
+
+    @inlinable public init(base: UnsafeMutablePointer<Element>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    @inlinable public subscript(index: Int) -> Element {
+        get {
+            precondition(index >= 0 && index < count, "SharedOutput index out of range")
+            return base[index]
+        }
+        nonmutating set {
+            precondition(index >= 0 && index < count, "SharedOutput index out of range")
+            base[index] = newValue
+        }
+    }
+}
+
+extension Array {
+    /// Runs `body` with a `SharedOutput` view of the array's storage, valid only during the call.
+    @inlinable public mutating func withSharedOutput<R>(_ body: (SharedOutput<Element>) throws -> R) rethrows -> R {
+        try withUnsafeMutableBufferPointer { buffer in
+            // Safe: the pointer does not escape `body`, and `body` returns only after its parallel loop joins.
+            try body(SharedOutput(base: buffer.baseAddress!, count: buffer.count))
+        }
+    }
+}
+
+public enum Parallel {
+    /// Calls `body(block, worker)` once for every block in `0 ..< blockCount`, spread over `workers` threads with a
+    /// static assignment (worker w takes blocks w, w + workers, …). Blocks are fixed by the caller, so results
+    /// never depend on the worker count. `body` must write only outputs that belong to its block.
+    public static func forEachBlock(blockCount: Int, workers: Int, _ body: @Sendable (_ block: Int, _ worker: Int) -> Void) {
+        let workerCount = max(1, min(workers, blockCount))
+        if workerCount == 1 {
+            for b in 0 ..< blockCount { body(b, 0) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            var b = worker
+            while b < blockCount {
+                body(b, worker)
+                b += workerCount
+            }
+        }
+    }
+
+    /// Like `forEachBlock`, with one workspace per worker created by `makeWorkspace` and reused across its blocks.
+    public static func forEachBlock<Workspace>(blockCount: Int, workers: Int, makeWorkspace: @Sendable () -> Workspace,
+                                               _ body: @Sendable (_ block: Int, _ workspace: inout Workspace) -> Void) {
+        let workerCount = max(1, min(workers, blockCount))
+        if workerCount == 1 {
+            var workspace = makeWorkspace()
+            for b in 0 ..< blockCount { body(b, &workspace) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            var workspace = makeWorkspace()
+            var b = worker
+            while b < blockCount {
+                body(b, &workspace)
+                b += workerCount
+            }
+        }
+    }
+}

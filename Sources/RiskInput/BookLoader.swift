@@ -1,0 +1,161 @@
+import Foundation
+import RiskModel
+
+/// A book directory read and checked: everything the risk stages need.
+public struct LoadedBook: Sendable {
+    public let directory: URL
+    /// The collateral schedule, in assets.csv order (the risk universe's order).
+    public let schedule: CollateralSchedule
+    /// Columns = schedule assets, in schedule order (prices.csv columns that are not assets are dropped).
+    public let prices: PriceHistory
+    public let book: Book
+    /// Columns = schedule assets; empty when the book has no scenarios.csv.
+    public let scenarios: ScenarioSet
+    /// Defaults < config file < `--set` overrides.
+    public let config: RiskConfig
+    /// Every file read (prices, assets, positions, scenarios if present, config if used), for checksums.
+    public let inputFiles: [URL]
+    /// Non-fatal remarks, one line each (`file: message`).
+    public let warnings: [String]
+}
+
+/// Reads a book directory (SPEC §2) and reports every problem at once.
+public enum BookLoader {
+    public static let pricesFile = "prices.csv"
+    public static let assetsFile = "assets.csv"
+    public static let positionsFile = "positions.csv"
+    public static let scenariosFile = "scenarios.csv"
+    public static let configFile = "config.yaml"
+
+    /// Reads and checks the book in `directory`.
+    ///
+    /// - Parameters:
+    ///   - directory: the book directory; messages show its `relativePath`, so pass `URL(fileURLWithPath:)` of
+    ///     the path as the user typed it.
+    ///   - configFile: the `--config` file; nil → `BOOK_DIR/config.yaml` if it exists, else the defaults.
+    ///   - overrides: the raw `KEY=VALUE` strings of `--set`, applied in order after the config file.
+    /// - Throws: `InputErrors` with every problem found, in file order (prices, assets, positions, scenarios,
+    ///   config, --set), at most 100 per file.
+    public static func load(directory: URL, configFile: URL?, overrides: [String]) throws(InputErrors) -> LoadedBook {
+        var warnings: [String] = []
+        let directoryDisplay = directory.relativePath
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            let problem = FileManager.default.fileExists(atPath: directory.path) ? "not a directory" : "book directory not found"
+            throw InputErrors(issues: [InputIssue(file: directoryDisplay, line: nil, message: problem)])
+        }
+        func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+        func display(_ name: String) -> String { url(name).relativePath }
+
+        var pricesLog = IssueLog(file: display(pricesFile))
+        var assetsLog = IssueLog(file: display(assetsFile))
+        var positionsLog = IssueLog(file: display(positionsFile))
+        var scenariosLog = IssueLog(file: display(scenariosFile))
+        var inputFiles: [URL] = []
+
+        // prices.csv header, then assets.csv (checked against it), then the price rows (kept in schedule order).
+        let prices = SourceFile.load(url(pricesFile), display: display(pricesFile), log: &pricesLog)
+        let assets = SourceFile.load(url(assetsFile), display: display(assetsFile), log: &assetsLog)
+        inputFiles += [url(pricesFile), url(assetsFile)]
+        let pricesHeader = prices.flatMap { PricesReader.readHeader($0, log: &pricesLog) }
+        let readSchedule = assets.flatMap {
+            AssetsReader.read($0, pricesTickers: pricesHeader.map { Set($0.tickers) }, log: &assetsLog, warnings: &warnings)
+        }
+        // An empty schedule would make every later asset "unknown": check later files without one instead.
+        let schedule = readSchedule.flatMap { $0.count > 0 ? $0 : nil }
+        var history: PriceHistory?
+        if let prices, let pricesHeader {
+            history = PricesReader.readRows(prices, header: pricesHeader, schedule: schedule, log: &pricesLog)
+        }
+
+        // positions.csv
+        var book: Book?
+        if let positions = SourceFile.load(url(positionsFile), display: display(positionsFile), log: &positionsLog) {
+            book = PositionsReader.read(positions, schedule: schedule, log: &positionsLog, warnings: &warnings)
+        }
+        inputFiles.append(url(positionsFile))
+
+        // scenarios.csv (optional)
+        var scenarios: ScenarioSet?
+        if FileManager.default.fileExists(atPath: url(scenariosFile).path) {
+            inputFiles.append(url(scenariosFile))
+            if let file = SourceFile.load(url(scenariosFile), display: display(scenariosFile), log: &scenariosLog) {
+                scenarios = ScenariosReader.read(file, schedule: schedule, log: &scenariosLog, warnings: &warnings)
+            }
+        } else if let schedule {
+            scenarios = .empty(assetCount: schedule.count)
+        }
+
+        // config: defaults < file < --set
+        var reader = ConfigReader()
+        var configURL: URL?
+        if let configFile {
+            configURL = configFile
+        } else if FileManager.default.fileExists(atPath: url(Self.configFile).path) {
+            configURL = url(Self.configFile)
+        } else {
+            for other in ["config.yml", "config.toml"] where FileManager.default.fileExists(atPath: url(other).path) {
+                warnings.append("\(display(other)): ignored; Ballast reads its configuration from \(Self.configFile) (YAML)")
+            }
+        }
+        var configLog = IssueLog(file: configURL?.relativePath ?? display(Self.configFile))
+        if let configURL {
+            inputFiles.append(configURL)
+            if let file = SourceFile.load(configURL, display: configLog.file, log: &configLog) {
+                var bytes = file.bytes[...]
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+                reader.apply(yaml: String(decoding: bytes, as: UTF8.self), log: &configLog)
+            }
+        }
+        var overrideIssues: [InputIssue] = []
+        reader.apply(overrides: overrides, issues: &overrideIssues)
+        let config = reader.config
+        if configLog.isEmpty && overrideIssues.isEmpty {
+            do throws(ConfigError) {
+                try config.checkConsistency()
+            } catch {
+                let origin = reader.origin(ofKeysIn: error.description)
+                if let origin, origin.line != nil || origin.file == configLog.file {
+                    configLog.add(error.description, line: origin.line)
+                } else if let origin {
+                    overrideIssues.append(InputIssue(file: origin.file, line: nil, message: error.description))
+                } else {
+                    configLog.add(error.description)
+                }
+            }
+        }
+
+        // Cross-file: the settlement asset must be in the schedule.
+        if let schedule, schedule.index(of: config.settlementAsset) == nil {
+            let name = Show.name(config.settlementAsset)
+            if let origin = reader.origins["settlement_asset"] {
+                let message = "settlement_asset \(name) is not an asset of assets.csv"
+                if origin.file == configLog.file {
+                    configLog.add(message, line: origin.line)
+                } else {
+                    overrideIssues.append(InputIssue(file: origin.file, line: nil, message: message))
+                }
+            } else {
+                assetsLog.add("the settlement asset \(name) (default of settlement_asset) is not in this file; "
+                              + "add it or set settlement_asset to one of its assets")
+            }
+        }
+
+        // Scenario names shared with a replay would make two rows of stress.csv with one name.
+        if let scenarios {
+            let replays = Set(config.historicalScenarios.map(\.name))
+            for name in scenarios.names where replays.contains(name) {
+                warnings.append("\(scenariosLog.file): scenario \(Show.name(name)) has the same name as a historical replay")
+            }
+        }
+
+        let issues = pricesLog.issues + assetsLog.issues + positionsLog.issues + scenariosLog.issues
+            + configLog.issues + overrideIssues
+        guard issues.isEmpty, let schedule, let history, let book, let scenarios else {
+            // Every nil above has logged its reason; this guard only unwraps.
+            throw InputErrors(issues: issues, warnings: warnings)
+        }
+        return LoadedBook(directory: directory, schedule: schedule, prices: history, book: book, scenarios: scenarios,
+                          config: config, inputFiles: inputFiles, warnings: warnings)
+    }
+}

@@ -1,0 +1,83 @@
+/// How the covariance of daily log returns is estimated (SPEC §3.1).
+public enum CovarianceMethod: String, Sendable, CaseIterable {
+    case sample, ewma
+    case ledoitWolf = "ledoit_wolf"
+}
+
+/// Distribution of Monte Carlo daily log-return draws (SPEC §3.2).
+public enum MonteCarloDistribution: String, Sendable, CaseIterable {
+    case normal
+    case studentT = "student_t"
+}
+
+/// How haircuts are set (SPEC §3.3).
+public enum HaircutModel: String, Sendable, CaseIterable { case schedule, volatility }
+
+/// Which accounts rebalancing covers (SPEC §3.6).
+public enum RebalanceScope: String, Sendable, CaseIterable { case none, breaching, all }
+
+/// The anchor of the rebalancing objective (SPEC §3.6).
+public enum RebalanceObjective: String, Sendable, CaseIterable {
+    case minVariance = "min_variance"
+    case tracking
+}
+
+/// A historical stress replay: δ_i = P_end,i / P_start,i − 1 between two ISO dates of prices.csv.
+public struct HistoricalReplay: Sendable, Equatable {
+    public var name: String
+    public var startDate: String
+    public var endDate: String
+    public init(name: String, startDate: String, endDate: String) {
+        self.name = name
+        self.startDate = startDate
+        self.endDate = endDate
+    }
+}
+
+/// Every setting of a run, with the SPEC §2 defaults.
+public struct RiskConfig: Sendable, Equatable {
+    /// VaR/ES confidence level α, in (0, 1).
+    public var confidence = 0.99
+    /// Risk horizon h in days (> 0); VaR scales with √h.
+    public var horizonDays = 1.0
+    /// Number of daily log returns used (the latest `window` returns, W + 1 price rows).
+    public var window = 365
+    public var covariance = CovarianceMethod.ewma
+    /// RiskMetrics decay λ of the EWMA covariance, in (0, 1).
+    public var ewmaLambda = 0.94
+    /// Accept assets with less history than `window` (pairwise-complete estimate, PSD-repaired).
+    public var allowShortHistory = false
+    public var monteCarloPaths = 10_000
+    public var monteCarloSeed: UInt64 = 42
+    public var monteCarloDistribution = MonteCarloDistribution.normal
+    /// Degrees of freedom of the Student t draws (> 2), scaled to the same covariance.
+    public var monteCarloDegreesOfFreedom = 5.0
+    public var haircutModel = HaircutModel.volatility
+    /// Base liquidation horizon T₀ in days.
+    public var liquidationDays = 1.0
+    /// Share of an asset's ADV that can be sold per day, fraction.
+    public var participation = 0.10
+    /// Collateral ratio below which an account is liquidatable.
+    public var liquidationRatio = 1.00
+    /// Collateral ratio below which an account gets a margin call.
+    public var marginCallRatio = 1.10
+    /// Collateral ratio that rebalancing and top-ups restore.
+    public var targetRatio = 1.25
+    /// Asset in which top-ups and excess are quoted.
+    public var settlementAsset = "USDC"
+    public var rebalance = RebalanceScope.breaching
+    public var objective = RebalanceObjective.minVariance
+    /// θ: weight of trading costs against risk in the rebalancing objective.
+    public var costAversion = 1.0
+    /// Replays in config order (SPEC §3.5 defaults).
+    public var historicalScenarios = RiskConfig.defaultReplays
+
+    public static let defaultReplays = [
+        HistoricalReplay(name: "covid_crash", startDate: "2020-03-11", endDate: "2020-03-13"),
+        HistoricalReplay(name: "china_ban", startDate: "2021-05-18", endDate: "2021-05-20"),
+        HistoricalReplay(name: "luna_collapse", startDate: "2022-05-07", endDate: "2022-05-12"),
+        HistoricalReplay(name: "ftx_collapse", startDate: "2022-11-07", endDate: "2022-11-09"),
+    ]
+
+    public init() {}
+}

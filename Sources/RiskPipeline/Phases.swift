@@ -1,0 +1,51 @@
+import Dispatch
+import Foundation
+
+/// The pipeline's phases, in run order, under the names of SPEC §4 (`phases_s`).
+public enum Phase: String, Sendable, CaseIterable {
+    case load, covariance, haircuts, parametric, historical
+    case monteCarlo = "monte_carlo"
+    case stress, rebalance, report
+
+    /// The order in which summary.json lists them (SPEC §4).
+    public static let summaryOrder: [Phase] = [.load, .covariance, .parametric, .historical, .monteCarlo, .haircuts,
+                                              .stress, .rebalance, .report]
+}
+
+/// Wall-clock seconds per phase.
+public struct PhaseTimings: Sendable {
+    public private(set) var seconds: [Phase: Double] = [:]
+    public init() {}
+
+    /// Runs `body`, adding its wall time to `phase`.
+    public mutating func measure<T, E: Error>(_ phase: Phase, _ body: () throws(E) -> T) throws(E) -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds[phase, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+
+    public mutating func add(_ phase: Phase, seconds value: Double) { seconds[phase, default: 0] += value }
+    public var total: Double { seconds.values.reduce(0, +) }
+}
+
+public enum ProcessStatistics {
+    /// Peak resident set size of this process in bytes (getrusage; Linux reports KiB).
+    public static var peakResidentBytes: Int {
+        var usage = rusage()
+        #if os(Linux)
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss) * 1024
+        #else
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+
+    /// Cores available to this process.
+    public static var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
+
+/// The engine's version, written to summary.json and printed by `ballast --version`.
+public enum EngineVersion {
+    public static let current = "0.1.0"
+}

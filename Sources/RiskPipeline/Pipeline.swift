@@ -1,0 +1,150 @@
+import Foundation
+import LinearAlgebra
+import Logging
+import RiskInput
+import RiskMetrics
+import RiskModel
+
+/// What one run needs from the caller.
+public struct RunOptions: Sendable {
+    public var bookDirectory: URL
+    public var configFile: URL?
+    /// Raw `KEY=VALUE` overrides, applied in order after the config file.
+    public var overrides: [String]
+    /// Worker threads for per-account batches (≥ 1).
+    public var threads: Int
+
+    public init(bookDirectory: URL, configFile: URL? = nil, overrides: [String] = [], threads: Int = ProcessStatistics.availableCores) {
+        self.bookDirectory = bookDirectory
+        self.configFile = configFile
+        self.overrides = overrides
+        self.threads = max(1, threads)
+    }
+}
+
+/// Why a run stopped. `.input` is the user's to fix (exit 2); `.computation` is the engine's failure (exit 1).
+public enum PipelineError: Error, CustomStringConvertible {
+    case input([InputIssue])
+    case computation(String)
+
+    public var description: String {
+        switch self {
+        case .input(let issues): return issues.map(\.description).joined(separator: "\n")
+        case .computation(let message): return "run failed: \(message)"
+        }
+    }
+}
+
+/// Everything a run computed; the report writers read it and compute nothing.
+public struct RunResult: Sendable {
+    public let input: LoadedBook
+    public let config: RiskConfig
+    public let asOfDate: String
+    /// As-of prices after forward fill, USD per unit, schedule order.
+    public let prices: [Double]
+    public let covariance: CovarianceEstimate
+    public let scale: NormalRiskScale
+    public let assessment: CollateralAssessment
+    public let parametric: ParametricRisk
+    public var timings: PhaseTimings
+    public let threads: Int
+    public let warnings: [String]
+
+    public var book: Book { input.book }
+    public var schedule: CollateralSchedule { input.schedule }
+}
+
+public enum RiskPipeline {
+    /// Loads and checks a book without computing risk: every problem, one issue each.
+    public static func validate(_ options: RunOptions) -> [InputIssue] {
+        do {
+            let loaded = try BookLoader.load(directory: options.bookDirectory, configFile: options.configFile,
+                                             overrides: options.overrides)
+            _ = try prepareMarketData(loaded)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    /// The nightly run: load → covariance → haircuts and ratios → parametric risk.
+    public static func run(_ options: RunOptions, logger: Logger = Logger(label: "ballast")) throws(PipelineError) -> RunResult {
+        var timings = PhaseTimings()
+        let threads = options.threads
+        logger.info("loading \(options.bookDirectory.path)")
+        let loaded: LoadedBook
+        do {
+            loaded = try timings.measure(.load) { () throws(InputErrors) -> LoadedBook in
+                try BookLoader.load(directory: options.bookDirectory, configFile: options.configFile,
+                                    overrides: options.overrides)
+            }
+        } catch {
+            throw .input(error.issues)
+        }
+        let config = loaded.config
+        logger.info("book: \(loaded.book.accountCount) accounts, \(loaded.book.holdingCount) holdings, \(loaded.schedule.count) assets, \(loaded.prices.rowCount) price rows")
+
+        logger.info("covariance (\(config.covariance.rawValue), window \(config.window))")
+        let window: ReturnWindow
+        let covariance: CovarianceEstimate
+        do {
+            window = try timings.measure(.covariance) { () throws(InputErrors) -> ReturnWindow in try prepareMarketData(loaded) }
+        } catch {
+            throw .input(error.issues)
+        }
+        do {
+            covariance = try timings.measure(.covariance) { () throws(LinearAlgebraError) -> CovarianceEstimate in
+                try BLASThreads.with(threads) { () throws(LinearAlgebraError) -> CovarianceEstimate in
+                    try CovarianceEstimator.estimate(window, config: config)
+                }
+            }
+        } catch {
+            throw .computation("covariance estimate: \(error)")
+        }
+
+        let scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
+        logger.info("haircuts and ratios (\(config.haircutModel.rawValue))")
+        let haircuts = HaircutCalculator(schedule: loaded.schedule, volatilities: covariance.volatilities, z: scale.z,
+                                         config: config)
+        // BookLoader guarantees the settlement asset is in the schedule.
+        let settlement = loaded.schedule.index(of: config.settlementAsset) ?? 0
+        let assessment = timings.measure(.haircuts) {
+            CollateralAssessment.assess(book: loaded.book, prices: window.latestPrices, haircuts: haircuts,
+                                        settlementAsset: settlement, config: config)
+        }
+
+        logger.info("parametric VaR/ES over \(loaded.book.accountCount) accounts on \(threads) threads")
+        let parametric = timings.measure(.parametric) {
+            ParametricRiskCalculator.compute(book: loaded.book, assessment: assessment, covariance: covariance.matrix,
+                                             tickers: loaded.schedule.tickers, scale: scale, config: config,
+                                             workers: threads)
+        }
+        var warnings = loaded.warnings + window.warnings + covariance.warnings
+        if !window.inUniverse[settlement] {
+            warnings.append("settlement asset \(config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
+        }
+        return RunResult(input: loaded, config: config, asOfDate: loaded.prices.asOfDate, prices: window.latestPrices,
+                         covariance: covariance, scale: scale, assessment: assessment, parametric: parametric,
+                         timings: timings, threads: threads, warnings: warnings)
+    }
+
+    /// The return window, with market-data problems turned into prices.csv issues.
+    static func prepareMarketData(_ loaded: LoadedBook) throws(InputErrors) -> ReturnWindow {
+        do {
+            return try MarketDataPreparation.prepare(
+                prices: loaded.prices, schedule: loaded.schedule,
+                holderCounts: loaded.book.holderCounts(assetCount: loaded.schedule.count), config: loaded.config)
+        } catch {
+            let file = loaded.directory.appendingPathComponent("prices.csv").relativePath
+            throw InputErrors(issues: error.problems.map { InputIssue(file: file, line: $0.line, message: $0.message) })
+        }
+    }
+}
+
+extension Error {
+    /// The input issues an error carries (a single generic issue for anything unexpected).
+    var issues: [InputIssue] {
+        if let errors = self as? InputErrors { return errors.issues }
+        return [InputIssue(file: "ballast", line: nil, message: "\(self)")]
+    }
+}

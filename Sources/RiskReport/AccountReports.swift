@@ -1,0 +1,97 @@
+import RiskMetrics
+import RiskModel
+import RiskPipeline
+
+/// A row of holdings.csv: one (account, holding) pair, by CSR index.
+public struct HoldingRow: Sendable {
+    public let account: Int
+    public let holding: Int
+}
+
+/// The columns of accounts.csv (SPEC §4), in order. Columns of capabilities not built yet are empty.
+public enum AccountColumns {
+    public static func columns(_ r: RunResult) -> [Column<Int>] {
+        let a = r.assessment, p = r.parametric, book = r.book, config = r.config
+        return [
+            Column("account") { .text(book.accountIDs[$0]) },
+            Column("collateral_usd") { .number(a.collateral[$0]) },
+            Column("debt_usd") { .number(a.debt[$0]) },
+            Column("equity_usd") { .number(a.equity($0)) },
+            Column("hcv_usd") { .number(a.hcv[$0]) },
+            Column("collateral_ratio") { .number(a.collateralRatio[$0]) },
+            Column("health_factor") { .number(a.healthFactor($0, config: config)) },
+            Column("status") { .text(a.status[$0].rawValue) },
+            Column("var_param") { .number(p.valueAtRisk[$0]) },
+            Column("es_param") { .number(p.expectedShortfall[$0]) },
+            Column("var_hist") { _ in .empty },
+            Column("es_hist") { _ in .empty },
+            Column("var_mc") { _ in .empty },
+            Column("es_mc") { _ in .empty },
+            Column("liquidation_buffer_usd") { .number(a.liquidationBuffer[$0]) },
+            Column("liquidation_probability") { _ in .empty },
+            Column("liquidation_sigma") { .number(p.liquidationSigma[$0]) },
+            Column("liquidation_scenario") { .text(p.liquidationScenario[$0]) },
+            Column("topup_usd") { .number(a.topup[$0]) },
+            Column("excess_usd") { .number(a.excess[$0]) },
+            Column("worst_scenario") { _ in .empty },
+            Column("worst_scenario_loss_usd") { _ in .empty },
+            Column("rebalance_status") { _ in .empty },
+            Column("target_var_param") { _ in .empty },
+            Column("target_hcv_usd") { _ in .empty },
+            Column("target_collateral_ratio") { _ in .empty },
+            Column("target_topup_usd") { _ in .empty },
+            Column("turnover_usd") { _ in .empty },
+            Column("cost_usd") { _ in .empty },
+            Column("rebalance_reason") { _ in .empty },
+        ]
+    }
+
+    public static func render(_ r: RunResult) -> [UInt8] {
+        CSVWriter.render(columns: columns(r), rows: 0 ..< r.book.accountCount)
+    }
+}
+
+/// The columns of holdings.csv (SPEC §4), in order.
+public enum HoldingColumns {
+    public static func columns(_ r: RunResult) -> [Column<HoldingRow>] {
+        let a = r.assessment, p = r.parametric, book = r.book, tickers = r.schedule.tickers, prices = r.prices
+        return [
+            Column("account") { .text(book.accountIDs[$0.account]) },
+            Column("asset") { .text(tickers[Int(book.assetIndex[$0.holding])]) },
+            Column("quantity") { .number(book.quantity[$0.holding]) },
+            Column("price") { .number(prices[Int(book.assetIndex[$0.holding])]) },
+            Column("exposure_usd") { .number(a.exposure[$0.holding]) },
+            Column("haircut") { .number(a.haircut[$0.holding]) },
+            Column("hcv_usd") { .number(a.holdingHCV[$0.holding]) },
+            Column("component_var") { .number(p.componentVaR[$0.holding]) },
+            Column("target_usd") { _ in .empty },
+            Column("target_weight") { _ in .empty },
+            Column("trade_usd") { _ in .empty },
+            Column("trade_quantity") { _ in .empty },
+        ]
+    }
+
+    public static func rows(_ book: Book) -> [HoldingRow] {
+        var rows: [HoldingRow] = []
+        rows.reserveCapacity(book.holdingCount)
+        for account in 0 ..< book.accountCount {
+            for holding in book.holdings(of: account) { rows.append(HoldingRow(account: account, holding: holding)) }
+        }
+        return rows
+    }
+
+    public static func render(_ r: RunResult) -> [UInt8] {
+        CSVWriter.render(columns: columns(r), rows: rows(r.book))
+    }
+}
+
+/// The columns of stress.csv (SPEC §4). Stress testing is not built yet: the header alone is written.
+public enum StressColumns {
+    public static let names = ["scenario", "total_loss_usd", "accounts_ok", "accounts_margin_call",
+                               "accounts_liquidatable", "newly_liquidatable", "shortfall_usd"]
+
+    public static func render() -> [UInt8] {
+        let columns = names.map { name in Column<Int>(name) { _ in .empty } }
+        return CSVWriter.render(columns: columns, rows: [Int]())
+    }
+}

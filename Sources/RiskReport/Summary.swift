@@ -1,0 +1,152 @@
+import Crypto
+import Foundation
+import RiskMetrics
+import RiskModel
+import RiskPipeline
+
+/// summary.json (SPEC §4): run metadata, book totals, status counts, riskiest accounts, warnings.
+/// Figures of capabilities not built yet are null and listed under `not_computed`.
+public enum SummaryReport {
+    public static let riskiestCount = 20
+
+    public static func render(_ r: RunResult, inputChecksums: [(String, String)], wallSeconds: Double) -> String {
+        let a = r.assessment, p = r.parametric
+        var collateral = 0.0, debt = 0.0, hcv = 0.0
+        for i in 0 ..< r.book.accountCount {
+            collateral += a.collateral[i]
+            debt += a.debt[i]
+            hcv += a.hcv[i]
+        }
+        var counts: [AccountStatus: Int] = [:]
+        for s in a.status { counts[s, default: 0] += 1 }
+        let phases: [(String, JSONValue)] = Phase.summaryOrder.map { ($0.rawValue, .number(r.timings.seconds[$0] ?? 0)) }
+        let riskiest = RiskRanking.riskiest(r, count: riskiestCount).map { i -> JSONValue in
+            .object([
+                ("account", .string(r.book.accountIDs[i])),
+                ("status", .string(a.status[i].rawValue)),
+                ("collateral_ratio", .finite(a.collateralRatio[i])),
+                ("health_factor", .finite(a.healthFactor(i, config: r.config))),
+                ("collateral_usd", .finite(a.collateral[i])),
+                ("debt_usd", .finite(a.debt[i])),
+                ("var_param", .finite(p.valueAtRisk[i])),
+                ("liquidation_buffer_usd", .finite(a.liquidationBuffer[i])),
+                ("liquidation_sigma", .finite(p.liquidationSigma[i])),
+                ("liquidation_scenario", .string(p.liquidationScenario[i])),
+                ("topup_usd", .finite(a.topup[i])),
+            ])
+        }
+        let summary: JSONValue = .object([
+            ("engine", .string("ballast")),
+            ("engine_version", .string(EngineVersion.current)),
+            ("as_of", .string(r.asOfDate)),
+            ("book_directory", .string(r.input.directory.relativePath)),
+            ("config", configJSON(r.config)),
+            ("inputs_sha256", .object(inputChecksums.map { ($0.0, .string($0.1)) })),
+            ("threads", .integer(r.threads)),
+            ("phases_s", .object(phases)),
+            ("wall_s", .number(wallSeconds)),
+            ("peak_rss_bytes", .integer(ProcessStatistics.peakResidentBytes)),
+            ("counts", .object([
+                ("accounts", .integer(r.book.accountCount)),
+                ("holdings", .integer(r.book.holdingCount)),
+                ("assets", .integer(r.schedule.count)),
+                ("price_rows", .integer(r.input.prices.rowCount)),
+                ("scenarios", .integer(r.input.scenarios.count)),
+            ])),
+            ("covariance", .object([
+                ("method", .string(r.config.covariance.rawValue)),
+                ("shrinkage", r.covariance.shrinkage.map(JSONValue.number) ?? .null),
+                ("clipped_eigenvalues", .integer(r.covariance.clippedEigenvalues)),
+            ])),
+            ("book", .object([
+                ("collateral_usd", .number(collateral)),
+                ("debt_usd", .number(debt)),
+                ("equity_usd", .number(collateral - debt)),
+                ("hcv_usd", .number(hcv)),
+                ("var_param", .finite(p.bookValueAtRisk)),
+                ("es_param", .finite(p.bookExpectedShortfall)),
+                ("var_hist", .null), ("es_hist", .null), ("var_mc", .null), ("es_mc", .null),
+            ])),
+            ("status_counts", .object(AccountStatus.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
+            ("stress", .array([])),
+            ("riskiest_accounts", .array(riskiest)),
+            ("rebalance", .null),
+            ("not_computed", .array(["var_hist", "es_hist", "var_mc", "es_mc", "liquidation_probability", "stress",
+                                     "rebalance"].map(JSONValue.string))),
+            ("warnings", .array(r.warnings.map(JSONValue.string))),
+        ])
+        return summary.rendered()
+    }
+
+    static func configJSON(_ c: RiskConfig) -> JSONValue {
+        .object(c.effectiveEntries.map { entry in
+            let value: JSONValue
+            switch entry.value {
+            case .number(let x): value = .number(x)
+            case .integer(let i): value = .integer(i)
+            case .text(let s): value = .string(s)
+            case .boolean(let b): value = .bool(b)
+            case .replays(let replays):
+                value = .object(replays.map { ($0.name, .array([.string($0.startDate), .string($0.endDate)])) })
+            }
+            return (entry.key, value)
+        })
+    }
+
+    /// SHA-256 (hex) of each input file, keyed by file name.
+    public static func checksums(of files: [URL]) throws -> [(String, String)] {
+        try files.map { url in
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            var hasher = SHA256()
+            while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
+            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return (url.lastPathComponent, digest)
+        }
+    }
+}
+
+/// Writes the whole report atomically and records the report phase.
+public enum ReportWriter {
+    public enum Failure: Error, CustomStringConvertible {
+        case folder(ReportFolder.Failure)
+        case checksum(String)
+        public var description: String {
+            switch self {
+            case .folder(let f): return f.description
+            case .checksum(let reason): return "cannot read an input file for its checksum: \(reason)"
+            }
+        }
+    }
+
+    /// Renders accounts.csv, holdings.csv, stress.csv and summary.json into `destination`.
+    public static func write(_ result: RunResult, to destination: URL, runStarted: DispatchTime) throws(Failure) {
+        var r = result
+        let start = DispatchTime.now()
+        let folder: ReportFolder
+        do { folder = try ReportFolder(destination: destination) } catch { throw .folder(error) }
+        do {
+            try folder.write(AccountColumns.render(r), to: "accounts.csv")
+            try folder.write(HoldingColumns.render(r), to: "holdings.csv")
+            try folder.write(StressColumns.render(), to: "stress.csv")
+            let sums: [(String, String)]
+            do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {
+                folder.discard()
+                throw Failure.checksum("\(error)")
+            }
+            let now = DispatchTime.now()
+            r.timings.add(.report, seconds: Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+            let wall = Double(now.uptimeNanoseconds - runStarted.uptimeNanoseconds) / 1e9
+            try folder.write(SummaryReport.render(r, inputChecksums: sums, wallSeconds: wall), to: "summary.json")
+            try folder.commit()
+        } catch let failure as ReportFolder.Failure {
+            folder.discard()
+            throw .folder(failure)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            folder.discard()
+            throw .checksum("\(error)")
+        }
+    }
+}

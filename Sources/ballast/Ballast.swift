@@ -1,0 +1,171 @@
+import ArgumentParser
+import BookGenerator
+import Dispatch
+import Foundation
+import Logging
+import RiskInput
+import RiskPipeline
+import RiskReport
+
+/// The command line: maps options to a configuration, calls the pipeline, picks the writers. No risk logic here.
+struct Ballast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ballast",
+        abstract: "Batch collateral-risk engine: VaR/ES, haircuts, ratios and a report for every account of a book.",
+        discussion: """
+            Exit codes: 0 success; 1 the run failed (the previous report is left untouched); \
+            2 bad usage or bad input (one line per problem on stderr).
+            """,
+        version: EngineVersion.current,
+        subcommands: [Run.self, Generate.self, Validate.self]
+    )
+}
+
+/// Options shared by `run` and `validate`.
+struct BookOptions: ParsableArguments {
+    @Argument(help: "Book directory (prices.csv, assets.csv, positions.csv, optional scenarios.csv and config.yaml).")
+    var book: String = "Data/sample"
+
+    @Option(name: .long, help: "YAML config file (default: BOOK/config.yaml when present).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key, e.g. --set covariance=sample (repeatable).", valueName: "KEY=VALUE"))
+    var overrides: [String] = []
+
+    func runOptions(threads: Int) -> RunOptions {
+        RunOptions(bookDirectory: URL(fileURLWithPath: book), configFile: config.map { URL(fileURLWithPath: $0) },
+                   overrides: overrides, threads: threads)
+    }
+}
+
+extension Ballast {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The nightly run: compute every account's risk and write the report.",
+            discussion: "Writes accounts.csv, holdings.csv, stress.csv and summary.json into --out, atomically."
+        )
+
+        @OptionGroup var book: BookOptions
+
+        @Option(name: .long, help: "Report folder.")
+        var out: String = "report"
+
+        @Option(name: .long, help: "Worker threads (default: all cores).")
+        var threads: Int = ProcessStatistics.availableCores
+
+        @Flag(name: .long, help: "No progress output on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            let started = DispatchTime.now()
+            let logger = Console.logger(quiet: quiet)
+            let result: RunResult
+            do {
+                result = try RiskPipeline.run(book.runOptions(threads: threads), logger: logger)
+            } catch {
+                switch error {
+                case .input(let issues):
+                    Console.printErrors(issues.map(\.description))
+                    throw ExitCode(2)
+                case .computation(let message):
+                    Console.printErrors(["ballast: run failed: \(message)"])
+                    throw ExitCode(1)
+                }
+            }
+            logger.info("writing report to \(out)")
+            do {
+                try ReportWriter.write(result, to: URL(fileURLWithPath: out), runStarted: started)
+            } catch {
+                Console.printErrors(["ballast: \(error)"])
+                throw ExitCode(1)
+            }
+            for warning in result.warnings { logger.warning("\(warning)") }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            logger.info("done: \(result.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s → \(out)/")
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every input file and print every problem, one line each (exit 0 only when usable)."
+        )
+
+        @OptionGroup var book: BookOptions
+
+        func run() throws {
+            let issues = RiskPipeline.validate(book.runOptions(threads: 1))
+            if issues.isEmpty {
+                print("\(book.book): ok")
+                return
+            }
+            Console.printErrors(issues.map(\.description))
+            throw ExitCode(2)
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a deterministic synthetic book (same seed, same bytes) in the input format."
+        )
+
+        @Option(help: "Number of accounts.") var accounts: Int
+        @Option(help: "Number of assets (at least 4; USDC is always one).") var assets: Int
+        @Option(help: "Number of daily price rows, from 2019-01-01.") var days: Int
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "retail (1–15 holdings) or institutional (50–500 holdings).") var profile: BookProfile = .retail
+        @Option(help: "Output book directory.") var out: String
+
+        func run() throws {
+            let spec = BookSpec(accounts: accounts, assets: assets, days: days, seed: seed, profile: profile)
+            do {
+                let book = try BookGenerator.generate(spec, into: URL(fileURLWithPath: out))
+                print("\(out): \(book)")
+            } catch let error as BookGeneratorError {
+                Console.printErrors(["ballast generate: \(error)"])
+                throw ExitCode(2)
+            }
+        }
+    }
+}
+
+extension BookProfile: ExpressibleByArgument {}
+
+/// stderr output: progress log lines and error lines.
+enum Console {
+    static func printErrors(_ lines: [String]) {
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    static func logger(quiet: Bool) -> Logger {
+        var logger = Logger(label: "ballast") { label in
+            quiet ? SwiftLogNoOpLogHandler() as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
+        logger.logLevel = .info
+        return logger
+    }
+}
+
+/// Entry point: usage errors exit 2 (SPEC §1), not ArgumentParser's default 64.
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Ballast.parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            let code = Ballast.exitCode(for: error)
+            if code == .success {
+                print(Ballast.fullMessage(for: error))
+                exit(0)
+            }
+            Console.printErrors([Ballast.fullMessage(for: error)])
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// The CLI on a small generated book, checked through its files against `ReferenceModel`, an independent
+/// implementation of the SPEC. Tolerance 1e-9 relative (the SPEC's acceptance level), with an absolute floor
+/// of 1e-12 of the account's gross value for USD figures that are near zero.
+@Suite(.serialized) struct EndToEndTests {
+    static let book: URL = {
+        let dir = try! CLI.temporaryDirectory("book")
+        let outcome = try! CLI.run(["generate", "--accounts", "150", "--assets", "12", "--days", "420", "--seed", "5",
+                                    "--out", dir.path])
+        precondition(outcome.status == 0, outcome.stderr)
+        return dir
+    }()
+
+    struct Case: Sendable, CustomStringConvertible {
+        let sets: [String]
+        let settings: @Sendable (inout ReferenceModel.Settings) -> Void
+        var description: String { sets.joined(separator: " ") }
+    }
+
+    static let cases: [Case] = [
+        Case(sets: []) { _ in },
+        Case(sets: ["covariance=sample", "haircut_model=schedule"]) {
+            $0.covariance = "sample"
+            $0.haircutModel = "schedule"
+        },
+        Case(sets: ["covariance=ledoit_wolf", "horizon_days=10", "confidence=0.975", "window=300"]) {
+            $0.covariance = "ledoit_wolf"
+            $0.horizon = 10
+            $0.confidence = 0.975
+            $0.z = 1.959963984540054   // Φ⁻¹(0.975), mpmath
+            $0.window = 300
+        },
+        Case(sets: ["ewma_lambda=0.97", "participation=0.001", "liquidation_days=2", "margin_call_ratio=1.2",
+                    "target_ratio=1.5", "liquidation_ratio=1.05", "settlement_asset=USDT"]) {
+            $0.lambda = 0.97
+            $0.participation = 0.001
+            $0.liquidationDays = 2
+            $0.marginCallRatio = 1.2
+            $0.targetRatio = 1.5
+            $0.liquidationRatio = 1.05
+            $0.settlement = "USDT"
+        },
+    ]
+
+    static func close(_ text: String?, _ expected: Double?, scale: Double) -> Bool {
+        guard let expected else { return (text ?? "").isEmpty }
+        guard let text, let value = Double(text) else { return false }
+        return abs(value - expected) <= 1e-9 * max(abs(value), abs(expected)) + 1e-12 * scale
+    }
+
+    @Test(arguments: cases)
+    func parametricHaircutAndRatioColumnsMatchTheIndependentModel(_ c: Case) throws {
+        let out = try CLI.temporaryDirectory("out").appendingPathComponent("report")
+        let outcome = try CLI.run(["run", Self.book.path, "--out", out.path, "--quiet"] + c.sets.flatMap { ["--set", $0] })
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr.isEmpty)
+        var settings = ReferenceModel.Settings()
+        c.settings(&settings)
+        let reference = try ReferenceModel(book: Self.book, settings: settings)
+        let accounts = try SimpleCSV.records(out.appendingPathComponent("accounts.csv"))
+        #expect(accounts.count == reference.accounts.count)
+        var statuses = Set<String>()
+        for row in accounts {
+            let id = row["account"]!
+            let want = try #require(reference.accounts[id])
+            let gross = want.collateral + want.debt
+            statuses.insert(row["status"]!)
+            #expect(Self.close(row["collateral_usd"], want.collateral, scale: gross), "\(id)")
+            #expect(Self.close(row["debt_usd"], want.debt, scale: gross), "\(id)")
+            #expect(Self.close(row["equity_usd"], want.collateral - want.debt, scale: gross), "\(id)")
+            #expect(Self.close(row["hcv_usd"], want.hcv, scale: gross), "\(id)")
+            #expect(Self.close(row["collateral_ratio"], want.ratio, scale: 1), "\(id)")
+            #expect(Self.close(row["health_factor"], want.ratio.map { $0 / settings.liquidationRatio }, scale: 1), "\(id)")
+            #expect(row["status"] == want.status, "\(id)")
+            #expect(Self.close(row["var_param"], want.varParam, scale: gross), "\(id)")
+            #expect(Self.close(row["es_param"], want.esParam, scale: gross), "\(id)")
+            #expect(Self.close(row["liquidation_buffer_usd"], want.buffer, scale: gross), "\(id)")
+            #expect(Self.close(row["liquidation_sigma"], want.sigma, scale: 1e-3), "\(id)")
+            #expect(row["liquidation_scenario"] == want.scenario, "\(id)")
+            #expect(Self.close(row["topup_usd"], want.topup, scale: gross), "\(id)")
+            #expect(Self.close(row["excess_usd"], want.excess, scale: gross), "\(id)")
+            for empty in ["var_hist", "var_mc", "liquidation_probability", "worst_scenario", "rebalance_status"] {
+                #expect(row[empty] == "", "\(empty) is not built yet and must be empty")
+            }
+        }
+        #expect(statuses.count >= 2, "the generated book should spread over statuses")
+        let holdings = try SimpleCSV.records(out.appendingPathComponent("holdings.csv"))
+        #expect(holdings.count == reference.holdings.count)
+        for row in holdings {
+            let key = "\(row["account"]!)|\(row["asset"]!)"
+            let want = try #require(reference.holdings[key])
+            let scale = abs(Double(row["exposure_usd"]!)!) + 1
+            #expect(Self.close(row["haircut"], want.haircut, scale: 1e-3), "\(key)")
+            #expect(Self.close(row["hcv_usd"], want.hcv, scale: scale), "\(key)")
+            #expect(Self.close(row["component_var"], want.component, scale: scale), "\(key)")
+        }
+    }
+
+    @Test func threadCountDoesNotChangeABit() throws {
+        let base = try CLI.temporaryDirectory("threads")
+        var files: [[Data]] = []
+        for threads in ["1", "2", "3"] {
+            let out = base.appendingPathComponent("t\(threads)")
+            let outcome = try CLI.run(["run", Self.book.path, "--out", out.path, "--quiet", "--threads", threads])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            files.append(try ["accounts.csv", "holdings.csv", "stress.csv"].map { try Data(contentsOf: out.appendingPathComponent($0)) })
+        }
+        #expect(files[0] == files[1])
+        #expect(files[0] == files[2])
+    }
+
+    @Test func summaryHoldsMetadataTotalsAndCounts() throws {
+        let out = try CLI.temporaryDirectory("summary").appendingPathComponent("r")
+        let outcome = try CLI.run(["run", Self.book.path, "--out", out.path, "--quiet", "--set", "covariance=sample"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect((json["config"] as! [String: Any])["covariance"] as? String == "sample")
+        let phases = json["phases_s"] as! [String: Any]
+        for name in ["load", "covariance", "parametric", "historical", "monte_carlo", "haircuts", "stress", "rebalance", "report"] {
+            #expect(phases[name] is NSNumber, "phase \(name)")
+        }
+        let sums = json["inputs_sha256"] as! [String: String]
+        #expect(Set(sums.keys) == ["prices.csv", "assets.csv", "positions.csv", "scenarios.csv"])
+        #expect(sums.values.allSatisfy { $0.count == 64 })
+        // Book totals are the sums of the account rows.
+        let accounts = try SimpleCSV.records(out.appendingPathComponent("accounts.csv"))
+        let book = json["book"] as! [String: Any]
+        for (column, key) in [("collateral_usd", "collateral_usd"), ("debt_usd", "debt_usd"), ("hcv_usd", "hcv_usd")] {
+            let total = accounts.map { Double($0[column]!)! }.reduce(0, +)
+            #expect(abs((book[key] as! Double) - total) <= 1e-9 * total)
+        }
+        let counts = json["status_counts"] as! [String: Int]
+        for status in ["ok", "margin_call", "liquidatable"] {
+            #expect(counts[status] == accounts.filter { $0["status"] == status }.count)
+        }
+        // Book VaR of the summed portfolio is at most the sum of account VaRs (normal VaR is subadditive).
+        let sumVaR = accounts.map { Double($0["var_param"]!)! }.reduce(0, +)
+        #expect((book["var_param"] as! Double) <= sumVaR)
+        #expect((json["riskiest_accounts"] as! [Any]).count == 20)
+    }
+}

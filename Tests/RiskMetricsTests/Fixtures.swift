@@ -1,0 +1,80 @@
+import Foundation
+import LinearAlgebra
+import RiskMetrics
+import RiskModel
+
+/// Deterministic test randomness (SplitMix64).
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * uniform() }
+    mutating func normal() -> Double {
+        let u1 = max(uniform(), 1e-300), u2 = uniform()
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+}
+
+/// A random positive semidefinite covariance built from random daily returns (W × n), daily units.
+func randomCovariance(assets n: Int, days: Int = 120, seed: UInt64) -> Matrix {
+    var rng = TestRandom(seed: seed)
+    var r = Matrix(rows: days, columns: n)
+    for t in 0 ..< days {
+        let market = rng.normal() * 0.02
+        for j in 0 ..< n { r[t, j] = market * Double(j % 3) / 2 + rng.normal() * 0.01 * Double(1 + j % 4) }
+    }
+    return CovarianceEstimator.sample(r)
+}
+
+/// A small random book: each account holds a few collateral assets and maybe one or two debts.
+func randomBook(accounts: Int, assets n: Int, seed: UInt64) -> Book {
+    var rng = TestRandom(seed: seed)
+    var builder = BookBuilder(assetCount: n)
+    for a in 0 ..< accounts {
+        let holdings = 1 + rng.int(0 ..< min(6, n))
+        var used = Set<Int>()
+        for _ in 0 ..< holdings {
+            let j = rng.int(0 ..< n)
+            guard used.insert(j).inserted else { continue }
+            builder.add(account: "acct-\(a)", asset: j, quantity: rng.uniform(0.5 ... 50))
+        }
+        if rng.uniform() < 0.7 {
+            let j = rng.int(0 ..< n)
+            if used.insert(j).inserted { builder.add(account: "acct-\(a)", asset: j, quantity: -rng.uniform(0.5 ... 30)) }
+        }
+    }
+    return builder.build()
+}
+
+func schedule(_ n: Int, haircut: Double = 0.1, adv: Double? = nil) -> CollateralSchedule {
+    CollateralSchedule(assets: (0 ..< n).map {
+        AssetTerms(ticker: "A\($0)", scheduleHaircut: haircut, averageDailyVolumeUSD: adv)
+    })
+}
+
+func relativeError(_ x: Double, _ y: Double) -> Double {
+    let scale = max(abs(x), abs(y))
+    return scale == 0 ? 0 : abs(x - y) / scale
+}
+
+/// Runs haircuts + parametric on a book the way the pipeline does.
+func computeRisk(book: Book, covariance: Matrix, prices: [Double], schedule: CollateralSchedule,
+                 config: RiskConfig = RiskConfig(), workers: Int = 1) -> (CollateralAssessment, ParametricRisk) {
+    let scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
+    let vols = covariance.diagonal.map { max($0, 0).squareRoot() }
+    let haircuts = HaircutCalculator(schedule: schedule, volatilities: vols, z: scale.z, config: config)
+    let assessment = CollateralAssessment.assess(book: book, prices: prices, haircuts: haircuts, settlementAsset: 0,
+                                                 config: config)
+    let risk = ParametricRiskCalculator.compute(book: book, assessment: assessment, covariance: covariance,
+                                                tickers: schedule.tickers, scale: scale, config: config, workers: workers)
+    return (assessment, risk)
+}
