@@ -110,6 +110,51 @@ public enum BookGeneratorError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Deterministic synthetic books for `ballast generate` (SPEC §2 input format, §5 tiers).
+///
+/// The model, in the order it is built (every step draws from its own xoshiro256** stream
+/// derived from the seed, and only correctly rounded IEEE arithmetic touches the output, so the
+/// bytes are the same on every machine and for every thread count):
+///
+/// - **Universe** — real tickers by popularity (BTC, ETH, USDC, USDT, DAI, SOL, BNB, …, LUNA,
+///   FTT, …), then `TK0071`-style synthetic ones. Stablecoins: USDC, USDT, DAI; majors: BTC,
+///   ETH, SOL, BNB, XRP, ADA; the rest are alts in sectors (platform, defi, exchange, …).
+///   Assets with a real listing date list late (leading empty cells) only when the listing is
+///   at least 400 rows before the last row, so the latest 366 rows stay complete; a few
+///   synthetic assets list late at random under the same rule.
+/// - **Prices** — daily log returns `μ + σ·(β_m·m_t + β_s·s_t + β_e·e_t)` with a market factor,
+///   one factor per sector and idiosyncratic noise, each a GARCH(1,1) (α 0.07, β 0.91, variance
+///   capped at 3× long run) driven by unit-variance Student-t(4) innovations. BTC σ ≈ 2.4 %,
+///   ETH ≈ 3.1 %, majors 3.6–4.5 %, alts 3.8–6.2 %; correlations ≈ 0.5–0.9 among majors.
+///   Stablecoins follow a mean-reverting (OU, φ 0.6) log deviation from 1.0 with daily vol
+///   0.025–0.04 %. On the SPEC §3.5 replay episodes (when inside the book) every risky asset
+///   crashes: covid −35…−45 %, china_ban ≈ −30 %, luna −22…−33 % with LUNA (or a stand-in alt)
+///   −99 %, ftx −17…−28 % with FTT (or a stand-in) −75 %; the market factor is shocked too, so
+///   volatility clusters afterwards. Short gaps (1–3 empty cells, separated by prices) are
+///   sprinkled into a quarter of the non-stable assets, never on the last row, next to an
+///   episode, or in the last 366 rows of BTC/ETH. Prices are written with 10 significant digits.
+/// - **Schedule** — haircuts: stablecoins 0.02–0.05, majors 0.10–0.20, alts 0.20–0.50 rising
+///   with volatility, the collapsing assets 0.90 (and not eligible); ~10 % of the non-stable
+///   assets (alts only) `eligible=false`; `max_weight` 1 for stables/BTC/ETH, 0.5–0.8 majors,
+///   0.2–0.5 alts; `adv_usd` 1e9–3e10 majors, 1e6–1e8 alts by popularity, 5e4–5e5 for a few thin
+///   alts, empty (unlimited) for USDC; `cost_bps` 1–5 majors/stables, 10–100 alts.
+/// - **Accounts** (`acct-` + zero-padded number, width ≥ 4 digits, rows grouped by account and
+///   in assets.csv order within it) — retail: 1–15 holdings drawn Zipf-like by popularity, 85 %
+///   with 1–3 debts (80 % stablecoins, else ETH/BTC), USD sizes lognormal (account level × holding
+///   level) clipped to $50–$5M; institutional: 50–500 holdings (capped by the universe), 90 % with
+///   1–5 debts, sizes clipped to $1k–$500M. A holding and a debt never share an asset. Each
+///   indebted account's debt is set from its haircut-adjusted value (volatility haircuts with
+///   the engine defaults: EWMA λ 0.94 over the latest 365 log returns, z = Φ⁻¹(0.99),
+///   T = max(1, c / (0.1·adv))) so that its collateral ratio lands in: 81 % ok (1.15–3,
+///   log-uniform), 11 % margin call (1.02–1.09), 8 % liquidatable (0.60–0.98). About 5 % of
+///   accounts split one holding over 2–3 rows (lots). Quantities have 10 significant digits.
+/// - **Scenarios** — 8–10 hypothetical shocks: `crypto_crash_30`, `btc_minus_50`,
+///   `eth_minus_40`, `usdc_depeg_10`, `stablecoin_run`, `alt_winter`, `mild_down_5`,
+///   `rates_up_rally` (positive shocks), `defi_exploit`, `exchange_failure` (the last two when
+///   the universe has defi / exchange-token assets).
+///
+/// Accounts are generated in fixed chunks (2,048 retail / 32 institutional accounts), each from
+/// a stream seeded by (seed, chunk index), in parallel batches, and written in chunk order.
 public enum BookGenerator {
     /// The engine defaults the generator calibrates account debts against.
     static let window = 365

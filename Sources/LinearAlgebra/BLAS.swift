@@ -28,7 +28,7 @@ public enum BLASThreads {
 }
 
 /// C ← α·op(A)·op(B) + β·C (`cblas_dgemm`, row-major).
-public func gemm(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB: Transpose = .none,
+public func gemm(_ a: Matrix, _ b: Matrix, transposeA transA: Transpose = .none, transposeB transB: Transpose = .none,
                  alpha: Double = 1, beta: Double = 0, into c: inout Matrix) {
     let m = transA == .none ? a.rows : a.columns
     let k = transA == .none ? a.columns : a.rows
@@ -55,9 +55,10 @@ public func gemm(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB
 }
 
 /// op(A)·op(B) as a new matrix.
-public func multiply(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB: Transpose = .none) -> Matrix {
+public func multiply(_ a: Matrix, _ b: Matrix, transposeA transA: Transpose = .none,
+                     transposeB transB: Transpose = .none) -> Matrix {
     var c = Matrix(rows: transA == .none ? a.rows : a.columns, columns: transB == .none ? b.columns : b.rows)
-    gemm(a, transA, b, transB, into: &c)
+    gemm(a, b, transposeA: transA, transposeB: transB, into: &c)
     return c
 }
 
@@ -112,7 +113,7 @@ public func symm(_ s: Matrix, _ b: Matrix, alpha: Double = 1, beta: Double = 0, 
 }
 
 /// y ← α·op(A)·x + β·y (`cblas_dgemv`).
-public func gemv(_ a: Matrix, _ trans: Transpose = .none, _ x: [Double], alpha: Double = 1, beta: Double = 0,
+public func gemv(_ a: Matrix, _ x: [Double], transposeA trans: Transpose = .none, alpha: Double = 1, beta: Double = 0,
                  into y: inout [Double]) {
     let rowsOut = trans == .none ? a.rows : a.columns
     let colsIn = trans == .none ? a.columns : a.rows
@@ -134,14 +135,14 @@ public func gemv(_ a: Matrix, _ trans: Transpose = .none, _ x: [Double], alpha: 
 }
 
 /// op(A)·x as a new vector.
-public func multiply(_ a: Matrix, _ trans: Transpose = .none, _ x: [Double]) -> [Double] {
+public func multiply(_ a: Matrix, _ x: [Double], transposeA trans: Transpose = .none) -> [Double] {
     var y = [Double](repeating: 0, count: trans == .none ? a.rows : a.columns)
-    gemv(a, trans, x, into: &y)
+    gemv(a, x, transposeA: trans, into: &y)
     return y
 }
 
 /// xᵀ·S·x for a square S.
 public func quadraticForm(_ s: Matrix, _ x: [Double]) -> Double {
-    let sx: [Double] = multiply(s, Transpose.none, x)
+    let sx = multiply(s, x)
     return dot(x, sx)
 }

@@ -1,3 +1,19 @@
+// RiskInput — module overview (kept here rather than in a README.md, which SwiftPM would flag as an unhandled file).
+//
+// Reads and checks a book directory (SPEC §2) into the `RiskModel` types: `BookLoader.load` returns a
+// `LoadedBook` or throws `InputErrors` holding every problem at once (`file:line: message`, at most 100 per
+// file, in the order prices, assets, positions, scenarios, config, --set).
+//
+// - May import: `RiskModel`, `Yams` (config), Foundation / libc. No BLAS, no other Ballast module.
+// - Files: `CSVScanner` (RFC 4180 over bytes), `DecimalParser` (correctly rounded numbers from bytes),
+//   `ByteInterner` (byte-string hash tables), one reader per input file, `ConfigReader` (YAML + `--set`),
+//   `BookLoader` (order of reading, cross-file checks).
+// - Hot path: `PositionsReader` (8 M rows at tier XL). No `String`, `Dictionary` or allocation per row;
+//   see its doc comment before changing it.
+// - Conventions: tickers, dates, numbers and column names are trimmed of spaces/tabs; account ids are
+//   verbatim. Unknown columns of assets/positions/scenarios are warnings; prices.csv columns that are not
+//   in assets.csv are ignored silently.
+
 import Foundation
 import RiskModel
 

@@ -15,14 +15,15 @@ struct ByteInterner {
     /// Start of key i in `arena`; `starts[count]` is the arena's end.
     private var starts: [Int] = [0]
     private var hashes: [UInt64] = []
-    /// Key index + 1 in each slot, 0 = empty.
-    private var slots: [Int32]
+    /// Each slot: the hash's high 32 bits << 32 | (key index + 1); 0 = empty. Keeping part of the hash in the
+    /// slot rejects most non-matching keys without touching `hashes`, `starts` or `arena` (cache misses).
+    private var slots: [UInt64]
     private var shift: UInt64
 
     init(capacity: Int = 16) {
         var bits: UInt64 = 4
         while (1 << bits) < 2 * capacity { bits += 1 }
-        slots = [Int32](repeating: 0, count: 1 << bits)
+        slots = [UInt64](repeating: 0, count: 1 << bits)
         shift = 64 - bits
     }
 
@@ -45,8 +46,12 @@ struct ByteInterner {
     private func slot(of h: UInt64) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 
     @inline(__always)
-    private func matches(_ key: Int, _ h: UInt64, _ p: UnsafePointer<UInt8>, _ length: Int) -> Bool {
-        guard hashes[key] == h else { return false }
+    private static func tag(_ h: UInt64) -> UInt64 { h & 0xFFFF_FFFF_0000_0000 }
+
+    @inline(__always)
+    private func matches(_ slotValue: UInt64, _ h: UInt64, _ p: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        guard slotValue & 0xFFFF_FFFF_0000_0000 == Self.tag(h) else { return false }
+        let key = Int(slotValue & 0xFFFF_FFFF) - 1
         let s = starts[key]
         guard starts[key + 1] - s == length else { return false }
         if length == 0 { return true }
@@ -59,9 +64,9 @@ struct ByteInterner {
         let mask = slots.count - 1
         var i = slot(of: h)
         while true {
-            let k = Int(slots[i])
-            if k == 0 { return nil }
-            if matches(k - 1, h, p, length) { return k - 1 }
+            let v = slots[i]
+            if v == 0 { return nil }
+            if matches(v, h, p, length) { return Int(v & 0xFFFF_FFFF) - 1 }
             i = (i + 1) & mask
         }
     }
@@ -72,16 +77,16 @@ struct ByteInterner {
         let mask = slots.count - 1
         var i = slot(of: h)
         while true {
-            let k = Int(slots[i])
-            if k == 0 { break }
-            if matches(k - 1, h, p, length) { return (k - 1, false) }
+            let v = slots[i]
+            if v == 0 { break }
+            if matches(v, h, p, length) { return (Int(v & 0xFFFF_FFFF) - 1, false) }
             i = (i + 1) & mask
         }
         let index = hashes.count
         arena.append(contentsOf: UnsafeBufferPointer(start: p, count: length))
         starts.append(arena.count)
         hashes.append(h)
-        slots[i] = Int32(index + 1)
+        slots[i] = Self.tag(h) | UInt64(index + 1)
         if 2 * hashes.count > slots.count { grow() }
         return (index, true)
     }
@@ -101,13 +106,67 @@ struct ByteInterner {
     private mutating func grow() {
         let size = slots.count * 2
         shift -= 1
-        var fresh = [Int32](repeating: 0, count: size)
+        var fresh = [UInt64](repeating: 0, count: size)
         let mask = size - 1
         for (key, h) in hashes.enumerated() {
             var i = slot(of: h)
             while fresh[i] != 0 { i = (i + 1) & mask }
-            fresh[i] = Int32(key + 1)
+            fresh[i] = Self.tag(h) | UInt64(key + 1)
         }
         slots = fresh
+    }
+}
+
+/// Open-addressing map from (account, asset) to an entry index, for accounts whose rows are not contiguous.
+struct PairTable {
+    private var keys: [UInt64]
+    private var values: [Int32]
+    private var shift: UInt64
+    private(set) var count = 0
+    private static let empty = UInt64.max
+
+    init() {
+        keys = [UInt64](repeating: Self.empty, count: 1 << 10)
+        values = [Int32](repeating: 0, count: 1 << 10)
+        shift = 64 - 10
+    }
+
+    @inline(__always)
+    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    @inline(__always)
+    static func key(_ account: Int32, _ asset: Int32) -> UInt64 { UInt64(UInt32(account)) << 32 | UInt64(UInt32(asset)) }
+
+    /// The entry of `key`, if present.
+    @inline(__always)
+    func find(_ key: UInt64) -> Int32? {
+        let mask = keys.count - 1
+        var i = slot(key)
+        while true {
+            let k = keys[i]
+            if k == key { return values[i] }
+            if k == Self.empty { return nil }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Adds a key known to be absent.
+    mutating func insert(_ key: UInt64, _ value: Int32) {
+        if 2 * (count + 1) > keys.count { grow() }
+        let mask = keys.count - 1
+        var i = slot(key)
+        while keys[i] != Self.empty { i = (i + 1) & mask }
+        keys[i] = key
+        values[i] = value
+        count += 1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: Self.empty, count: oldKeys.count * 2)
+        values = [Int32](repeating: 0, count: oldKeys.count * 2)
+        shift -= 1
+        count = 0
+        for (i, k) in oldKeys.enumerated() where k != Self.empty { insert(k, oldValues[i]) }
     }
 }

@@ -13,8 +13,9 @@ import RiskModel
 /// Hot path (8 million rows at tier XL): cells are byte ranges, numbers are parsed from the bytes, account ids
 /// and tickers are interned as bytes (no `String` per row), and a row that repeats the previous row's account
 /// or asset skips the hash lookup. Lots are summed through a per-asset slot table owned by the current
-/// account, so a file grouped by account needs no (account, asset) hash map at all; when an account comes back
-/// after other accounts, its slots are reloaded from its own entry list (cost: its number of holdings).
+/// account, so a file grouped by account needs no (account, asset) hash map at all. An account that comes back
+/// after other accounts (a file sorted by asset, or shuffled) moves its entries once into a `PairTable` and is
+/// looked up there from then on.
 enum PositionsReader {
     static let required = ["account", "asset", "quantity"]
 
@@ -39,7 +40,10 @@ enum PositionsReader {
             // Entries in first-appearance order of (account, asset), each linked to the account's next entry.
             var entryAccount: [Int32] = [], entryAsset: [Int32] = [], entryQuantity: [Double] = [], entryNext: [Int32] = []
             var accountFirst: [Int32] = [], accountLast: [Int32] = []
-            // slotOwner[j] == a means slotEntry[j] is account a's entry for asset j.
+            /// Accounts whose entries live in `pairs` (they came back after another account).
+            var accountHashed: [Bool] = []
+            var pairs = PairTable()
+            // slotOwner[j] == a means slotEntry[j] is account a's entry for asset j (a not hashed).
             var slotOwner = [Int32](repeating: -1, count: assetCount), slotEntry = [Int32](repeating: 0, count: assetCount)
             var current: Int32 = -1
 
@@ -90,7 +94,7 @@ enum PositionsReader {
                         (index, inserted) = accountTable.intern(base + accountField.start, accountLength)
                         previousAccount = (accountField.start, accountLength, Int32(index))
                     }
-                    if inserted { accountFirst.append(-1); accountLast.append(-1) }
+                    if inserted { accountFirst.append(-1); accountLast.append(-1); accountHashed.append(false) }
                     account = Int32(index)
                 }
 
@@ -114,9 +118,8 @@ enum PositionsReader {
                         if let found {
                             asset = Int32(found)
                         } else {
-                            let text = scanner.text(assetField)
-                            log.add(text.isEmpty ? "asset is empty" : "unknown asset \(Show.name(text)) (not in assets.csv)",
-                                    line: line)
+                            log.add(assetLength == 0 ? "asset is empty"
+                                        : "unknown asset \(Show.name(scanner.text(assetField))) (not in assets.csv)", line: line)
                             ok = false
                         }
                     }
@@ -140,30 +143,38 @@ enum PositionsReader {
                 guard ok, schedule != nil else { continue }
 
                 // Sum lots.
-                let a = account, j = Int(asset)
+                let a = account, j = Int(asset), ai = Int(a)
                 if a != current {
                     current = a
-                    var e = accountFirst[Int(a)]
-                    while e >= 0 {
-                        let k = Int(entryAsset[Int(e)])
-                        slotOwner[k] = a
-                        slotEntry[k] = e
-                        e = entryNext[Int(e)]
+                    if accountFirst[ai] >= 0 && !accountHashed[ai] {
+                        // Back after other accounts: from now on this account's entries are found by hash.
+                        accountHashed[ai] = true
+                        var e = accountFirst[ai]
+                        while e >= 0 {
+                            pairs.insert(PairTable.key(a, entryAsset[Int(e)]), e)
+                            e = entryNext[Int(e)]
+                        }
                     }
                 }
-                if slotOwner[j] == a {
-                    entryQuantity[Int(slotEntry[j])] += quantity
+                let hashed = accountHashed[ai]
+                let existing: Int32? = hashed ? pairs.find(PairTable.key(a, asset)) : (slotOwner[j] == a ? slotEntry[j] : nil)
+                if let existing {
+                    entryQuantity[Int(existing)] += quantity
                 } else {
                     let e = Int32(entryQuantity.count)
                     entryAccount.append(a)
                     entryAsset.append(asset)
                     entryQuantity.append(quantity)
                     entryNext.append(-1)
-                    let last = accountLast[Int(a)]
-                    if last >= 0 { entryNext[Int(last)] = e } else { accountFirst[Int(a)] = e }
-                    accountLast[Int(a)] = e
-                    slotOwner[j] = a
-                    slotEntry[j] = e
+                    let last = accountLast[ai]
+                    if last >= 0 { entryNext[Int(last)] = e } else { accountFirst[ai] = e }
+                    accountLast[ai] = e
+                    if hashed {
+                        pairs.insert(PairTable.key(a, asset), e)
+                    } else {
+                        slotOwner[j] = a
+                        slotEntry[j] = e
+                    }
                 }
             }
             if rowCount == 0 {

@@ -52,6 +52,7 @@ enum PricesReader {
                 for (j, asset) in schedule.assets.enumerated() {
                     if let c = header.columnOfTicker[asset.ticker] { checked.append((c, j)) }
                 }
+                checked.sort { $0.column < $1.column }  // messages in the file's column order
             } else {
                 outputWidth = 0
                 for c in 1 ..< max(width, 1) { checked.append((c, -1)) }

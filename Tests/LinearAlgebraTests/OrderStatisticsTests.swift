@@ -235,6 +235,28 @@ struct OrderStatisticsTests {
         }
     }
 
+    @Test("NaN input (a precondition violation) still terminates within bounds")
+    func nanInput() {
+        // Results are unspecified; debug-build bounds checks would trap on a stray index.
+        var rng = SplitMix64(seed: 5)
+        for n in [1, 2, 10, 700, 10000] {
+            for pattern in 0..<4 {
+                var values = (0..<n).map { _ in rng.nextUnit() }
+                switch pattern {
+                case 0: values[n / 2] = .nan
+                case 1: values[n - 1] = .nan
+                case 2: for i in stride(from: 0, to: n, by: 3) { values[i] = .nan }
+                default: values = [Double](repeating: .nan, count: n)
+                }
+                for k in Set([1, max(1, n / 100), n / 2 + 1, n]) {
+                    var copy = values
+                    _ = OrderStatistics.upperTail(&copy, count: k)
+                    #expect(copy.count == n)
+                }
+            }
+        }
+    }
+
     @Test("the heapsort fallback yields the same selection")
     func fallbackPath() {
         var rng = SplitMix64(seed: 99)

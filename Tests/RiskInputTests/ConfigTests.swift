@@ -112,4 +112,30 @@ import Testing
         #expect(loaded.config == RiskConfig())
         #expect(loaded.warnings.map(book.strip) == ["config.toml: ignored; Ballast reads its configuration from config.yaml (YAML)"])
     }
+
+    @Test func yamlTypingNeverChangesAValue() throws {
+        // Raw scalar text goes to RiskConfig.set: quoted or not, `on`-style booleans and dates stay text.
+        let loaded = try TestBook(["config.yaml": """
+            settlement_asset: "USDC"
+            allow_short_history: yes
+            mc_seed: 0042
+            ewma_lambda: .97
+            historical_scenarios:
+              a: ["2024-01-01", 2024-01-02]
+
+            """]).loaded()
+        #expect(loaded.config.settlementAsset == "USDC")
+        #expect(loaded.config.allowShortHistory)
+        #expect(loaded.config.monteCarloSeed == 42)
+        #expect(loaded.config.ewmaLambda == 0.97)
+        #expect(loaded.config.historicalScenarios == [HistoricalReplay(name: "a", startDate: "2024-01-01", endDate: "2024-01-02")])
+        let empty = try TestBook(["config.yaml": "window:\nrebalance: ~\n"])
+        #expect(empty.issues() == [
+            "config.yaml:1: window: \"\" is not valid; expected a whole number of returns ≥ 2",
+            "config.yaml:2: rebalance: \"~\" is not valid; expected one of none, breaching, all",
+        ])
+        // An empty file or a comment-only file means all defaults.
+        #expect(try TestBook(["config.yaml": "# nothing here\n"]).loaded().config == RiskConfig())
+        #expect(try TestBook(["config.yaml": ""]).loaded().config == RiskConfig())
+    }
 }

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// Exit codes and error text of the CLI on broken books (SPEC §1: one line per problem, exit 2, no report).
+@Suite struct CLIErrorTests {
+    /// A copy of the shared generated book whose files can be broken.
+    func copyOfBook(_ name: String) throws -> URL {
+        let dir = try CLI.temporaryDirectory(name).appendingPathComponent("book")
+        try FileManager.default.copyItem(at: EndToEndTests.book, to: dir)
+        return dir
+    }
+
+    /// Replaces 1-based line `line` of `file` by `transform(line)`.
+    func edit(_ dir: URL, _ file: String, line: Int, _ transform: (String) -> String) throws {
+        let url = dir.appendingPathComponent(file)
+        var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
+        lines[line - 1] = transform(lines[line - 1])
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    func cells(_ line: String) -> [String] { line.components(separatedBy: ",") }
+
+    @Test func brokenBookGetsOneLinePerProblemExitTwoAndNoReport() throws {
+        let book = try copyOfBook("broken")
+        let path = book.path
+        var brokenTicker = ""
+        try edit(book, "prices.csv", line: 3) { line in
+            var c = cells(line)
+            c[1] = "-5"
+            return c.joined(separator: ",")
+        }
+        try edit(book, "prices.csv", line: 1) { line in
+            brokenTicker = cells(line)[1]
+            return line
+        }
+        try edit(book, "assets.csv", line: 3) { line in
+            var c = cells(line)
+            c[1] = "1.5"
+            return c.joined(separator: ",")
+        }
+        var secondAsset = ""
+        try edit(book, "assets.csv", line: 3) { line in
+            secondAsset = cells(line)[0]
+            return line
+        }
+        try edit(book, "positions.csv", line: 4) { line in
+            var c = cells(line)
+            c[2] = "1,5e3"
+            return c.joined(separator: ",")
+        }
+        try edit(book, "positions.csv", line: 6) { line in
+            var c = cells(line)
+            c[1] = "NOPE"
+            return c.joined(separator: ",")
+        }
+        let out = book.deletingLastPathComponent().appendingPathComponent("report")
+        let run = try CLI.run(["run", path, "--out", out.path, "--quiet"])
+        #expect(run.status == 2)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains("\(path)/prices.csv:3: price \"-5\" of \(brokenTicker) must be > 0"))
+        #expect(lines.contains("\(path)/assets.csv:3: haircut \"1.5\" of \(secondAsset) is out of range; expected 0 ≤ haircut < 1"))
+        #expect(lines.contains("\(path)/positions.csv:4: expected 3 cells, found 4"))
+        #expect(lines.contains("\(path)/positions.csv:6: unknown asset NOPE (not in assets.csv)"))
+        #expect(lines.count == 4, "\(lines)")
+        #expect(!run.stderr.contains("Fatal error"), "no stack traces")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let validate = try CLI.run(["validate", path])
+        #expect(validate.status == 2)
+        #expect(validate.stderr == run.stderr)
+    }
+
+    @Test func failedRunLeavesThePreviousReportUntouched() throws {
+        let book = try copyOfBook("atomic")
+        let out = book.deletingLastPathComponent().appendingPathComponent("report")
+        #expect(try CLI.run(["run", book.path, "--out", out.path, "--quiet"]).status == 0)
+        let before = try Data(contentsOf: out.appendingPathComponent("accounts.csv"))
+        try edit(book, "positions.csv", line: 2) { line in
+            var c = cells(line)
+            c[2] = "abc"
+            return c.joined(separator: ",")
+        }
+        let failed = try CLI.run(["run", book.path, "--out", out.path, "--quiet"])
+        #expect(failed.status == 2)
+        #expect(failed.stderr == "\(book.path)/positions.csv:2: quantity \"abc\" is not a number\n")
+        #expect(try Data(contentsOf: out.appendingPathComponent("accounts.csv")) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path)
+        #expect(leftovers.sorted() == ["book", "report"], "no temporary folder is left behind")
+    }
+
+    @Test func missingFilesAndShortHistoryAreInputErrors() throws {
+        let book = try copyOfBook("missing")
+        try FileManager.default.removeItem(at: book.appendingPathComponent("assets.csv"))
+        let missing = try CLI.run(["validate", book.path])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("\(book.path)/assets.csv: file not found"))
+
+        let short = try copyOfBook("short")
+        let result = try CLI.run(["validate", short.path, "--set", "window=100000"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "\(short.path)/prices.csv: has 420 price rows but window=100000 needs 100001 (the latest 100000 returns); supply more history or lower window\n")
+    }
+
+    @Test func badOverridesAreReportedTogether() throws {
+        let result = try CLI.run(["run", EndToEndTests.book.path, "--set", "foo=1", "--set", "window=abc", "--set", "covariance", "--quiet"])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("--set foo=1: unknown config key \"foo\"") })
+        #expect(lines.contains("--set window=abc: window: \"abc\" is not valid; expected a whole number of returns ≥ 2"))
+    }
+
+    @Test func helpVersionAndUsage() throws {
+        for args in [["--help"], ["run", "--help"], ["generate", "--help"], ["validate", "--help"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 0, "\(args)")
+            #expect(r.stdout.contains("USAGE"), "\(args)")
+        }
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let usage = try CLI.run(["run", "--bogus"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("Unknown option '--bogus'"))
+        let threads = try CLI.run(["run", "--threads", "0"])
+        #expect(threads.status == 2)
+        let ok = try CLI.run(["validate", EndToEndTests.book.path])
+        #expect(ok.status == 0)
+        #expect(ok.stdout == "\(EndToEndTests.book.path): ok\n")
+    }
+
+    @Test func generateRejectsImpossibleBooks() throws {
+        let r = try CLI.run(["generate", "--accounts", "0", "--assets", "10", "--days", "10", "--out", "/tmp/never"])
+        #expect(r.status == 2)
+        #expect(!r.stderr.isEmpty)
+    }
+}
