@@ -42,6 +42,9 @@ public struct CollateralAssessment: Sendable {
     public var excess: [Double]
     /// Haircut of a marginal unit of the settlement asset (T = T₀).
     public var settlementHaircut: Double
+    /// Accounts whose figures are not finite (a quantity × price that overflows): flagged in the report,
+    /// their cells left empty and their holdings kept out of book totals. The run goes on.
+    public var invalid: [Bool]
 
     /// Health factor CR / liquidation_ratio (NaN without debt).
     public func healthFactor(_ account: Int, config: RiskConfig) -> Double {
@@ -63,6 +66,7 @@ public struct CollateralAssessment: Sendable {
         var buffer = [Double](repeating: 0, count: accounts)
         var topup = [Double](repeating: 0, count: accounts)
         var excess = [Double](repeating: 0, count: accounts)
+        var invalid = [Bool](repeating: false, count: accounts)
         let settlementHaircut = haircuts.marginalHaircut(asset: settlementAsset)
         let settlementValue = 1 - settlementHaircut
         for a in 0 ..< accounts {
@@ -81,6 +85,7 @@ public struct CollateralAssessment: Sendable {
                     d -= e
                 }
             }
+            invalid[a] = !(c.isFinite && d.isFinite && h.isFinite)
             collateral[a] = c
             debt[a] = d
             hcv[a] = h
@@ -93,7 +98,7 @@ public struct CollateralAssessment: Sendable {
         return CollateralAssessment(exposure: exposure, haircut: haircut, holdingHCV: holdingHCV, collateral: collateral,
                                     debt: debt, hcv: hcv, collateralRatio: ratio, status: status,
                                     liquidationBuffer: buffer, topup: topup, excess: excess,
-                                    settlementHaircut: settlementHaircut)
+                                    settlementHaircut: settlementHaircut, invalid: invalid)
     }
 }
 

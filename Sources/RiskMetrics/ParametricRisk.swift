@@ -116,9 +116,11 @@ public enum ParametricRiskCalculator {
                 }
             }
         }
-        // The book as one portfolio: exposures summed per asset in book order (deterministic).
+        // The book as one portfolio: exposures summed per asset in book order (deterministic), invalid accounts left out.
         var bookExposure = [Double](repeating: 0, count: n)
-        for k in 0 ..< book.holdingCount { bookExposure[Int(book.assetIndex[k])] += assessment.exposure[k] }
+        for a in 0 ..< accounts where !assessment.invalid[a] {
+            for k in book.holdings(of: a) { bookExposure[Int(book.assetIndex[k])] += assessment.exposure[k] }
+        }
         let bookSigma = max(quadraticForm(covariance, bookExposure), 0).squareRoot()
         let flops = Double(blockCount) * 2 * Double(2 * blockSize) * Double(n) * Double(n)
         return ParametricRisk(valueAtRisk: valueAtRisk, expectedShortfall: shortfall, componentVaR: component,

@@ -55,15 +55,20 @@ public struct RunResult: Sendable {
 }
 
 public enum RiskPipeline {
-    /// Loads and checks a book without computing risk: every problem, one issue each.
-    public static func validate(_ options: RunOptions) -> [InputIssue] {
+    /// Loads and checks a book without computing risk: every problem, one issue each, and the warnings.
+    public static func validate(_ options: RunOptions) -> (issues: [InputIssue], warnings: [String]) {
+        let loaded: LoadedBook
         do {
-            let loaded = try BookLoader.load(directory: options.bookDirectory, configFile: options.configFile,
-                                             overrides: options.overrides)
-            _ = try prepareMarketData(loaded)
-            return []
+            loaded = try BookLoader.load(directory: options.bookDirectory, configFile: options.configFile,
+                                         overrides: options.overrides)
         } catch {
-            return error.issues
+            return (error.issues, error.warnings)
+        }
+        do {
+            let window = try prepareMarketData(loaded)
+            return ([], loaded.warnings + window.warnings)
+        } catch {
+            return (error.issues, loaded.warnings)
         }
     }
 
@@ -71,7 +76,7 @@ public enum RiskPipeline {
     public static func run(_ options: RunOptions, logger: Logger = Logger(label: "ballast")) throws(PipelineError) -> RunResult {
         var timings = PhaseTimings()
         let threads = options.threads
-        logger.info("loading \(options.bookDirectory.path)")
+        logger.info("loading \(options.bookDirectory.relativePath)")
         let loaded: LoadedBook
         do {
             loaded = try timings.measure(.load) { () throws(InputErrors) -> LoadedBook in
@@ -120,6 +125,12 @@ public enum RiskPipeline {
                                              workers: threads)
         }
         var warnings = loaded.warnings + window.warnings + covariance.warnings
+        let invalid = assessment.invalid.indices.filter { assessment.invalid[$0] }
+        for a in invalid.prefix(20) {
+            warnings.append("account \(loaded.book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
+                + "its figures are left empty and it is excluded from book totals")
+        }
+        if invalid.count > 20 { warnings.append("... and \(invalid.count - 20) more accounts with non-finite exposure") }
         if !window.inUniverse[settlement] {
             warnings.append("settlement asset \(config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
         }

@@ -5,7 +5,7 @@ public enum RiskRanking {
     public static func riskiest(_ result: RunResult, count: Int) -> [Int] {
         let ratio = result.assessment.collateralRatio
         let valueAtRisk = result.parametric.valueAtRisk
-        let candidates = ratio.indices.filter { !ratio[$0].isNaN }
+        let candidates = ratio.indices.filter { !ratio[$0].isNaN && !result.assessment.invalid[$0] }
         let sorted = candidates.sorted { a, b in
             if ratio[a] != ratio[b] { return ratio[a] < ratio[b] }
             if valueAtRisk[a] != valueAtRisk[b] { return valueAtRisk[a] > valueAtRisk[b] }

@@ -20,7 +20,7 @@ public enum AccountColumns {
             Column("hcv_usd") { .number(a.hcv[$0]) },
             Column("collateral_ratio") { .number(a.collateralRatio[$0]) },
             Column("health_factor") { .number(a.healthFactor($0, config: config)) },
-            Column("status") { .text(a.status[$0].rawValue) },
+            Column("status") { a.invalid[$0] ? .empty : .text(a.status[$0].rawValue) },
             Column("var_param") { .number(p.valueAtRisk[$0]) },
             Column("es_param") { .number(p.expectedShortfall[$0]) },
             Column("var_hist") { _ in .empty },

@@ -12,13 +12,13 @@ public enum SummaryReport {
     public static func render(_ r: RunResult, inputChecksums: [(String, String)], wallSeconds: Double) -> String {
         let a = r.assessment, p = r.parametric
         var collateral = 0.0, debt = 0.0, hcv = 0.0
-        for i in 0 ..< r.book.accountCount {
+        for i in 0 ..< r.book.accountCount where !a.invalid[i] {
             collateral += a.collateral[i]
             debt += a.debt[i]
             hcv += a.hcv[i]
         }
         var counts: [AccountStatus: Int] = [:]
-        for s in a.status { counts[s, default: 0] += 1 }
+        for (i, s) in a.status.enumerated() where !a.invalid[i] { counts[s, default: 0] += 1 }
         let phases: [(String, JSONValue)] = Phase.summaryOrder.map { ($0.rawValue, .number(r.timings.seconds[$0] ?? 0)) }
         let riskiest = RiskRanking.riskiest(r, count: riskiestCount).map { i -> JSONValue in
             .object([
@@ -48,6 +48,7 @@ public enum SummaryReport {
             ("peak_rss_bytes", .integer(ProcessStatistics.peakResidentBytes)),
             ("counts", .object([
                 ("accounts", .integer(r.book.accountCount)),
+                ("invalid_accounts", .integer(a.invalid.filter { $0 }.count)),
                 ("holdings", .integer(r.book.holdingCount)),
                 ("assets", .integer(r.schedule.count)),
                 ("price_rows", .integer(r.input.prices.rowCount)),

@@ -97,7 +97,8 @@ extension Ballast {
         @OptionGroup var book: BookOptions
 
         func run() throws {
-            let issues = RiskPipeline.validate(book.runOptions(threads: 1))
+            let (issues, warnings) = RiskPipeline.validate(book.runOptions(threads: 1))
+            Console.printErrors(warnings.map { "warning: \($0)" })
             if issues.isEmpty {
                 print("\(book.book): ok")
                 return
@@ -123,10 +124,12 @@ extension Ballast {
             let spec = BookSpec(accounts: accounts, assets: assets, days: days, seed: seed, profile: profile)
             do {
                 let book = try BookGenerator.generate(spec, into: URL(fileURLWithPath: out))
-                print("\(out): \(book)")
+                print("\(out): \(book.accounts) accounts, \(book.positionRows) position rows, \(book.assets) assets, "
+                    + "\(book.priceRows) days (\(book.firstDate) to \(book.asOfDate)), \(book.scenarios) scenarios")
             } catch let error as BookGeneratorError {
                 Console.printErrors(["ballast generate: \(error)"])
-                throw ExitCode(2)
+                if case .invalidSpec = error { throw ExitCode(2) }
+                throw ExitCode(1)
             }
         }
     }
@@ -137,6 +140,7 @@ extension BookProfile: ExpressibleByArgument {}
 /// stderr output: progress log lines and error lines.
 enum Console {
     static func printErrors(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 

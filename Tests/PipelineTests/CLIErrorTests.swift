@@ -134,3 +134,31 @@ import Testing
         #expect(!r.stderr.isEmpty)
     }
 }
+
+extension CLIErrorTests {
+    /// One broken account never stops the run: it is flagged in the summary, its cells are empty, and the book
+    /// totals are those of the other accounts.
+    @Test func anOverflowingAccountIsFlaggedAndTheRunGoesOn() throws {
+        let book = try copyOfBook("overflow")
+        var brokenAccount = ""
+        try edit(book, "positions.csv", line: 2) { line in
+            var c = cells(line)
+            brokenAccount = c[0]
+            c[2] = "1e307"
+            return c.joined(separator: ",")
+        }
+        let out = book.deletingLastPathComponent().appendingPathComponent("report")
+        let run = try CLI.run(["run", book.path, "--out", out.path, "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try SimpleCSV.records(out.appendingPathComponent("accounts.csv"))
+        let broken = try #require(rows.first { $0["account"] == brokenAccount })
+        #expect(broken["status"] == "" && broken["var_param"] == "")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        let warnings = json["warnings"] as! [String]
+        #expect(warnings.contains { $0.hasPrefix("account \(brokenAccount): exposure is not finite") })
+        let total = rows.filter { $0["account"] != brokenAccount }.map { Double($0["collateral_usd"]!)! }.reduce(0, +)
+        let bookCollateral = (json["book"] as! [String: Any])["collateral_usd"] as! Double
+        #expect(abs(bookCollateral - total) <= 1e-9 * total)
+        #expect(((json["book"] as! [String: Any])["var_param"] as? Double)?.isFinite == true)
+    }
+}

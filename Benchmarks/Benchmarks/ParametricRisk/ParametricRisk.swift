@@ -13,6 +13,7 @@ import RiskModel
 let benchmarks: @Sendable () -> Void = {
     for workers in [2, 1] { Suite.parametricVaR(workers: workers) }
     Suite.naiveVaR()
+    Suite.sparseVaR()
     for threads in [2, 1] { Suite.dgemmPeak(threads: threads) }
     Suite.dgemmBlock()
 }
@@ -22,7 +23,8 @@ enum Suite {
 
     /// 1–2. The engine: haircuts + collateral assessment + parametric VaR/ES/component VaR/liquidation distance.
     static func parametricVaR(workers: Int) {
-        Benchmark("parametricVaR/\(tierL)/workers=\(workers)", configuration: .bookRun) {
+        Benchmark("parametricVaR/\(tierL)/workers=\(workers)",
+                  configuration: .bookRun(Metric.accountsPerSecond, Metric.blockMFLOPs)) {
             (benchmark: Benchmark, fixture: RetailFixture) in
             let run = EngineRun(fixture, workers: workers)
             let accounts = Double(fixture.book.accountCount)
@@ -46,6 +48,25 @@ enum Suite {
             let n = Double(fixture.market.assetCount)
             benchmark.measurement(Metric.accountsPerSecond, Int(accounts / elapsed.seconds))
             benchmark.measurement(Metric.mflops, Int(accounts * (2 * n * n + 2 * n) / elapsed.seconds / 1e6))
+            blackHole(valueAtRisk)
+        } setup: {
+            let fixture = RetailFixture.tierL
+            NaiveReference.validate(fixture)
+            return fixture
+        }
+    }
+
+    /// Extra reference: the same VaR from the account's own holdings only (k² terms instead of n²), the lower
+    /// bound of work for a book of small accounts.
+    static func sparseVaR() {
+        Benchmark("sparseVaR/\(tierL)", configuration: .bookRun(Metric.accountsPerSecond)) {
+            (benchmark: Benchmark, fixture: RetailFixture) in
+            var valueAtRisk: [Double] = []
+            let elapsed = ContinuousClock().measure {
+                let assessment = fixture.assess()
+                valueAtRisk = NaiveReference.sparseValueAtRisk(fixture, exposure: assessment.exposure)
+            }
+            benchmark.measurement(Metric.accountsPerSecond, Int(Double(fixture.book.accountCount) / elapsed.seconds))
             blackHole(valueAtRisk)
         } setup: {
             let fixture = RetailFixture.tierL
@@ -107,12 +128,11 @@ extension Benchmark.Configuration {
     }
 
     /// One iteration = one pass over the whole 100k-account book (≈ 0.1–1 s).
-    static var bookRun: Benchmark.Configuration {
+    static func bookRun(_ custom: BenchmarkMetric...) -> Benchmark.Configuration {
         .init(
-            metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident,
-                      Metric.accountsPerSecond, Metric.blockMFLOPs],
+            metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident] + custom,
             timeUnits: .milliseconds,
-            units: exact([Metric.accountsPerSecond, Metric.blockMFLOPs]),
+            units: exact(custom),
             warmupIterations: 1, maxDuration: .seconds(5), maxIterations: 10)
     }
 
@@ -204,8 +224,32 @@ enum NaiveReference {
         return valueAtRisk
     }
 
-    /// Checks, once per process, that the reference and the engine agree on the first 2,000 accounts, so that the
-    /// two benchmarks are known to compute the same figure. Both sum the same products in a different order;
+    /// VaR from the quadratic form over the account's own holdings, Σ_k Σ_l e_k Σ[j_k, j_l] e_l, in plain Swift.
+    static func sparseValueAtRisk(_ fixture: RetailFixture, exposure: [Double],
+                                  accounts: Range<Int>? = nil) -> [Double] {
+        let book = fixture.book
+        let n = fixture.market.assetCount
+        let range = accounts ?? 0 ..< book.accountCount
+        let varPerSigma = fixture.scale.varPerSigma
+        var valueAtRisk = [Double](repeating: 0, count: range.count)
+        fixture.market.covariance.elements.withUnsafeBufferPointer { sigma in
+            for a in range {
+                let holdings = book.holdings(of: a)
+                var variance = 0.0
+                for k in holdings {
+                    let row = Int(book.assetIndex[k]) * n
+                    var sum = 0.0
+                    for l in holdings { sum += sigma[row + Int(book.assetIndex[l])] * exposure[l] }
+                    variance += exposure[k] * sum
+                }
+                valueAtRisk[a - range.lowerBound] = varPerSigma * max(variance, 0).squareRoot()
+            }
+        }
+        return valueAtRisk
+    }
+
+    /// Checks that both references and the engine agree on the first 2,000 accounts, so that the benchmarks are
+    /// known to compute the same figure. Both sum the same products in a different order;
     /// 1e-9 relative on VaR (≈ 5e-10 on the variance) leaves room for that and catches any real disagreement.
     static func validate(_ fixture: RetailFixture) {
         let assessment = fixture.assess()
@@ -213,12 +257,15 @@ enum NaiveReference {
             book: fixture.book, assessment: assessment, covariance: fixture.market.covariance,
             tickers: fixture.market.schedule.tickers, scale: fixture.scale, config: fixture.config, workers: 2)
         let checked = 0 ..< min(2_000, fixture.book.accountCount)
-        let naive = denseValueAtRisk(fixture, exposure: assessment.exposure, accounts: checked)
+        let dense = denseValueAtRisk(fixture, exposure: assessment.exposure, accounts: checked)
+        let sparse = sparseValueAtRisk(fixture, exposure: assessment.exposure, accounts: checked)
         for a in checked {
-            let x = naive[a], y = engine.valueAtRisk[a]
-            let scale = max(abs(x), abs(y))
-            precondition(scale == 0 || abs(x - y) <= 1e-9 * scale,
-                         "naive VaR \(x) and engine VaR \(y) of account \(a) disagree")
+            for (name, x) in [("dense", dense[a]), ("sparse", sparse[a])] {
+                let y = engine.valueAtRisk[a]
+                let scale = max(abs(x), abs(y))
+                precondition(scale == 0 || abs(x - y) <= 1e-9 * scale,
+                             "\(name) reference VaR \(x) and engine VaR \(y) of account \(a) disagree")
+            }
         }
     }
 }

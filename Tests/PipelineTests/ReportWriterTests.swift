@@ -1,0 +1,84 @@
+import Foundation
+import RiskReport
+import Testing
+
+@Suite struct ReportWriterTests {
+    @Test func formulaCellsAreNeutralisedAndNumbersStayNumbers() {
+        #expect(CSVText.neutralised("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")")
+        #expect(CSVText.neutralised("+1") == "'+1")
+        #expect(CSVText.neutralised("-acct") == "'-acct")
+        #expect(CSVText.neutralised("@SUM") == "'@SUM")
+        #expect(CSVText.neutralised("acct-1") == "acct-1")
+        #expect(CSVText.neutralised("") == "")
+        let columns: [Column<Int>] = [
+            Column("id") { .text(["=1+1", "a,b", "say \"hi\"", "line\nbreak"][$0]) },
+            Column("value") { .number([-1.5, 1e-05, .nan, 100][$0]) },
+            Column("count") { .integer($0) },
+            Column("later") { _ in .empty },
+        ]
+        let text = String(decoding: CSVWriter.render(columns: columns, rows: 0 ..< 4), as: UTF8.self)
+        let expected = [
+            "id,value,count,later",
+            "'=1+1,-1.5,0,",
+            "\"a,b\",1e-05,1,",
+            "\"say \"\"hi\"\"\",,2,",
+            "\"line\nbreak\",100.0,3,",
+        ].joined(separator: "\n") + "\n"
+        #expect(text == expected)
+    }
+
+    @Test func numbersRoundTripExactly() {
+        var values: [Double] = [0.1, 1.0 / 3, 123456789.123456789, 5e-324, 1.7976931348623157e308, -0.0, 2.5e-8]
+        var state: UInt64 = 1
+        for _ in 0 ..< 1000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            values.append(Double(bitPattern: state >> 2) )
+        }
+        let finite = values.filter(\.isFinite)
+        let columns: [Column<Double>] = [Column("x") { .number($0) }]
+        let lines = String(decoding: CSVWriter.render(columns: columns, rows: finite), as: UTF8.self).split(separator: "\n").dropFirst()
+        for (line, value) in zip(lines, finite) { #expect(Double(String(line))!.bitPattern == value.bitPattern) }
+    }
+
+    @Test func jsonEscapesTextAndWritesNullForNonFinite() {
+        let value: JSONValue = .object([
+            ("id", .string("<script>\"&\n")),
+            ("nan", .finite(.nan)),
+            ("x", .number(0.25)),
+            ("list", .array([.integer(1), .bool(true), .null])),
+            ("empty", .object([])),
+        ])
+        let expected = [
+            "{",
+            #"  "id": "\u003cscript\u003e\"\u0026\n","#,
+            #"  "nan": null,"#,
+            #"  "x": 0.25,"#,
+            #"  "list": ["#,
+            "    1,", "    true,", "    null",
+            "  ],",
+            #"  "empty": {}"#,
+            "}",
+        ].joined(separator: "\n") + "\n"
+        #expect(value.rendered() == expected)
+        let parsed = try? JSONSerialization.jsonObject(with: Data(value.rendered().utf8)) as? [String: Any]
+        #expect(parsed?["id"] as? String == "<script>\"&\n")
+    }
+
+    @Test func reportFolderReplacesOnlyOnCommit() throws {
+        let base = try CLI.temporaryDirectory("folder")
+        let destination = base.appendingPathComponent("report")
+        let first = try ReportFolder(destination: destination)
+        try first.write("one", to: "a.txt")
+        try first.commit()
+        let second = try ReportFolder(destination: destination)
+        try second.write("two", to: "a.txt")
+        #expect(try String(contentsOf: destination.appendingPathComponent("a.txt"), encoding: .utf8) == "one")
+        second.discard()
+        #expect(try String(contentsOf: destination.appendingPathComponent("a.txt"), encoding: .utf8) == "one")
+        let third = try ReportFolder(destination: destination)
+        try third.write("three", to: "a.txt")
+        try third.commit()
+        #expect(try String(contentsOf: destination.appendingPathComponent("a.txt"), encoding: .utf8) == "three")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base.path) == ["report"])
+    }
+}
