@@ -25,30 +25,30 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         // Matrix, BLAS/LAPACK behind safe signatures, normal distribution, order statistics. The only importer of C.
-        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra"]),
+        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra"], exclude: ["README.md"]),
         // Market data, collateral schedule, book (CSR), scenarios, configuration. No BLAS.
-        .target(name: "RiskModel"),
+        .target(name: "RiskModel", exclude: ["README.md"]),
         // Readers and validation of a book directory and its configuration.
-        .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         // Covariance, VaR/ES, haircuts, ratios.
-        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"]),
+        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"]),
         // Runs the stages over the book: batches, parallelism, phase timings.
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "LinearAlgebra",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
         // CSV and JSON writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [
             "RiskModel", "RiskPipeline", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], exclude: ["README.md"]),
         // Deterministic synthetic books.
-        .target(name: "BookGenerator"),
+        .target(name: "BookGenerator", exclude: ["README.md"]),
         // The command line: maps options to a configuration, calls the pipeline, picks writers.
         .executableTarget(name: "ballast", dependencies: [
             "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
         .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel"]),
