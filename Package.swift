@@ -51,7 +51,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
-        .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel"]),
+        .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
             "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast",

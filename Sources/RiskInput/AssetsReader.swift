@@ -21,22 +21,7 @@ enum AssetsReader {
             var assets: [AssetTerms] = []
             var firstLine: [String: Int] = [:]
             var rowCount = 0
-            records: while true {
-                let line: Int
-                switch scanner.next(into: &fields) {
-                case .end: break records
-                case .malformed(let at, let message, let fatal):
-                    rowCount += 1
-                    log.add(message, line: at)
-                    if fatal { break records }
-                    continue records
-                case .record(let at): line = at
-                }
-                rowCount += 1
-                guard fields.count == width else {
-                    log.add(cellCountMessage(expected: width, found: fields, scanner), line: line)
-                    continue
-                }
+            records: while let line = scanner.nextRecord(into: &fields, width: width, log: &log, rowCount: &rowCount) {
                 let ticker = scanner.trimmedText(fields[columns["asset"]!])
                 if ticker.isEmpty {
                     log.add("asset name is empty", line: line)

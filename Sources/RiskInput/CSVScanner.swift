@@ -217,3 +217,34 @@ struct CSVHeader {
         return ok ? index : nil
     }
 }
+
+extension CSVScanner {
+    /// Advances to the next record that has exactly `width` cells and returns its line; malformed records and
+    /// records with another cell count are logged and skipped. Nil at the end of the file or after a fatal
+    /// problem. `rowCount` counts every record seen, good or bad.
+    mutating func nextRecord(into fields: inout [CSVField], width: Int, log: inout IssueLog, rowCount: inout Int) -> Int? {
+        while true {
+            switch next(into: &fields) {
+            case .end:
+                return nil
+            case .malformed(let at, let message, let fatal):
+                rowCount += 1
+                log.add(message, line: at)
+                if fatal { return nil }
+            case .record(let line):
+                rowCount += 1
+                guard fields.count == width else {
+                    log.add(cellCountMessage(expected: width, found: fields, self), line: line)
+                    continue
+                }
+                return line
+            }
+        }
+    }
+
+    /// `nextRecord` without a row count.
+    mutating func nextRecord(into fields: inout [CSVField], width: Int, log: inout IssueLog) -> Int? {
+        var ignored = 0
+        return nextRecord(into: &fields, width: width, log: &log, rowCount: &ignored)
+    }
+}

@@ -57,22 +57,7 @@ enum PositionsReader {
             fields.reserveCapacity(width + 1)
             var rowCount = 0
 
-            records: while true {
-                let line: Int
-                switch scanner.next(into: &fields) {
-                case .end: break records
-                case .malformed(let at, let message, let fatal):
-                    rowCount += 1
-                    log.add(message, line: at)
-                    if fatal { break records }
-                    continue records
-                case .record(let at): line = at
-                }
-                rowCount += 1
-                guard fields.count == width else {
-                    log.add(cellCountMessage(expected: width, found: fields, scanner), line: line)
-                    continue
-                }
+            records: while let line = scanner.nextRecord(into: &fields, width: width, log: &log, rowCount: &rowCount) {
                 var ok = true
 
                 // account: verbatim (opaque id)
@@ -182,24 +167,12 @@ enum PositionsReader {
             }
             guard schedule != nil, log.isEmpty else { return nil }
 
-            // Stable counting sort of the entries by account (as BookBuilder.build()).
             let accountCount = accountTable.count
-            var rowStart = [Int](repeating: 0, count: accountCount + 1)
-            for a in entryAccount { rowStart[Int(a) + 1] += 1 }
-            for a in 0 ..< accountCount { rowStart[a + 1] += rowStart[a] }
-            var next = rowStart
-            var assets = [Int32](repeating: 0, count: entryAsset.count)
-            var quantities = [Double](repeating: 0, count: entryAsset.count)
-            for e in entryAccount.indices {
-                let a = Int(entryAccount[e])
-                assets[next[a]] = entryAsset[e]
-                quantities[next[a]] = entryQuantity[e]
-                next[a] += 1
-            }
             var accountIDs: [String] = []
             accountIDs.reserveCapacity(accountCount)
             for i in 0 ..< accountCount { accountIDs.append(accountTable.string(i)) }
-            return Book(accountIDs: accountIDs, rowStart: rowStart, assetIndex: assets, quantity: quantities)
+            return Book(accountIDs: accountIDs, entryAccount: entryAccount, entryAsset: entryAsset,
+                        entryQuantity: entryQuantity)
         }
     }
 

@@ -64,22 +64,7 @@ enum PricesReader {
             var parser = DecimalParser()
             var fields: [CSVField] = []
             var rowCount = 0
-            records: while true {
-                let line: Int
-                switch scanner.next(into: &fields) {
-                case .end: break records
-                case .malformed(let at, let message, let fatal):
-                    log.add(message, line: at)
-                    rowCount += 1
-                    if fatal { break records }
-                    continue records
-                case .record(let at): line = at
-                }
-                rowCount += 1
-                guard fields.count == width else {
-                    log.add(cellCountMessage(expected: width, found: fields, scanner), line: line)
-                    continue
-                }
+            records: while let line = scanner.nextRecord(into: &fields, width: width, log: &log, rowCount: &rowCount) {
                 let date = scanner.trimmedText(fields[0])
                 if !ISODate.isValid(date) {
                     log.add("date \(Show.quoted(date)) is not a valid ISO date (yyyy-mm-dd)", line: line)

@@ -21,20 +21,7 @@ enum ScenariosReader {
             let assetCount = schedule?.count ?? 0
             var parser = DecimalParser()
             var fields: [CSVField] = []
-            records: while true {
-                let line: Int
-                switch scanner.next(into: &fields) {
-                case .end: break records
-                case .malformed(let at, let message, let fatal):
-                    log.add(message, line: at)
-                    if fatal { break records }
-                    continue records
-                case .record(let at): line = at
-                }
-                guard fields.count == width else {
-                    log.add(cellCountMessage(expected: width, found: fields, scanner), line: line)
-                    continue
-                }
+            records: while let line = scanner.nextRecord(into: &fields, width: width, log: &log) {
                 let name = scanner.trimmedText(fields[scenarioColumn])
                 var scenario: Int?
                 if name.isEmpty {

@@ -68,8 +68,15 @@ public struct BookBuilder {
         }
     }
 
-    /// Stable counting sort of the entries by account.
     public func build() -> Book {
+        Book(accountIDs: accountIDs, entryAccount: entryAccount, entryAsset: entryAsset, entryQuantity: entryQuantity)
+    }
+}
+
+extension Book {
+    /// Groups holdings given in any order by account with a stable counting sort, so each account's holdings
+    /// keep their relative order. `entryAccount[e]` indexes `accountIDs`.
+    public init(accountIDs: [String], entryAccount: [Int32], entryAsset: [Int32], entryQuantity: [Double]) {
         let accountCount = accountIDs.count
         var rowStart = [Int](repeating: 0, count: accountCount + 1)
         for a in entryAccount { rowStart[Int(a) + 1] += 1 }
@@ -83,6 +90,6 @@ public struct BookBuilder {
             quantities[next[a]] = entryQuantity[e]
             next[a] += 1
         }
-        return Book(accountIDs: accountIDs, rowStart: rowStart, assetIndex: assets, quantity: quantities)
+        self.init(accountIDs: accountIDs, rowStart: rowStart, assetIndex: assets, quantity: quantities)
     }
 }

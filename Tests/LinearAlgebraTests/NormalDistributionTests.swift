@@ -150,7 +150,7 @@ struct NormalDistributionTests {
 
     @Test("round trip cdf(quantile(p)) ≈ p")
     func roundTrip() {
-        var rng = NormalTestRNG(seed: 0x5EED_0001)
+        var rng = SplitMix64(seed: 0x5EED_0001)
         var probabilities: [Double] = [1e-300, 1e-200, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01, 0.5, 0.99, 0.999]
         for _ in 0..<500 { probabilities.append(pow(10, -300 * rng.nextUnit())) }  // log-uniform tail
         for _ in 0..<500 { probabilities.append(rng.nextUnit()) }
@@ -170,7 +170,7 @@ struct NormalDistributionTests {
     @Test("symmetry quantile(1 − p) = −quantile(p)")
     func symmetry() {
         // Exact whenever 1 − q is representable, i.e. for every q in [0.5, 1).
-        var rng = NormalTestRNG(seed: 0x5EED_0002)
+        var rng = SplitMix64(seed: 0x5EED_0002)
         var qs: [Double] = [0.5, 0.6, 0.75, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999, 0.9999, 1 - 1e-10, 1 - 1e-15]
         for _ in 0..<1000 { qs.append(0.5 + 0.5 * rng.nextUnit()) }
         for q in qs where q < 1 {
@@ -226,19 +226,4 @@ struct NormalDistributionTests {
         #expect(abs(NormalDistribution.quantile(0.975) - 1.959963984540054) <= 2.3e-16)
         #expect(abs(NormalDistribution.quantile(0.95) - 1.6448536269514722) <= 2.3e-16)
     }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny deterministic generator for the tests.
-struct NormalTestRNG {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

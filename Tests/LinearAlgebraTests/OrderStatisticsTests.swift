@@ -1,21 +1,6 @@
 import Testing
 @testable import LinearAlgebra
 
-/// SplitMix64 (Steele, Lea & Flood 2014): deterministic test data.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-    mutating func nextInt(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
-
 /// Input shapes: random, heavy-tailed, ties, all equal, sorted, reverse sorted, and a few
 /// patterns that defeat naive pivot choices.
 private enum Shape: CaseIterable {

@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func numbersRoundTripExactly() {
-        var values: [Double] = [0.1, 1.0 / 3, 123456789.123456789, 5e-324, 1.7976931348623157e308, -0.0, 2.5e-8]
+        var values: [Double] = [0.1, 1.0 / 3, 123456789.123456789, .leastNonzeroMagnitude, 1.7976931348623157e308, -0.0, 2.5e-8]
         var state: UInt64 = 1
         for _ in 0 ..< 1000 {
             state = state &* 6_364_136_223_846_793_005 &+ 1

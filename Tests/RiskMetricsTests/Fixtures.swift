@@ -3,25 +3,18 @@ import LinearAlgebra
 import RiskMetrics
 import RiskModel
 
-/// Deterministic test randomness (SplitMix64).
+/// Deterministic test randomness over LinearAlgebra's SplitMix64.
 struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
     /// Uniform in [0, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform() -> Double { generator.nextUnit() }
     mutating func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * uniform() }
     mutating func normal() -> Double {
         let u1 = max(uniform(), 1e-300), u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
-    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + generator.nextInt(below: range.count) }
 }
 
 /// A random positive semidefinite covariance built from random daily returns (W × n), daily units.
