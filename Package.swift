@@ -39,7 +39,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // CSV and JSON writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [
-            "RiskModel", "RiskPipeline", .product(name: "Crypto", package: "swift-crypto"),
+            "RiskModel", "RiskPipeline", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Deterministic synthetic books.
         .target(name: "BookGenerator", exclude: ["README.md"]),

@@ -46,8 +46,8 @@ public enum AccountColumns {
         ]
     }
 
-    public static func render(_ r: RunResult) -> [UInt8] {
-        CSVWriter.render(columns: columns(r), rows: 0 ..< r.book.accountCount)
+    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) rethrows {
+        try CSVWriter.stream(columns: columns(r), count: r.book.accountCount, row: { $0 }, workers: workers, to: sink)
     }
 }
 
@@ -71,17 +71,19 @@ public enum HoldingColumns {
         ]
     }
 
-    public static func rows(_ book: Book) -> [HoldingRow] {
-        var rows: [HoldingRow] = []
-        rows.reserveCapacity(book.holdingCount)
+    /// The account of every holding (CSR row index), in book order.
+    public static func accountOfHolding(_ book: Book) -> [Int32] {
+        var owner = [Int32](repeating: 0, count: book.holdingCount)
         for account in 0 ..< book.accountCount {
-            for holding in book.holdings(of: account) { rows.append(HoldingRow(account: account, holding: holding)) }
+            for holding in book.holdings(of: account) { owner[holding] = Int32(account) }
         }
-        return rows
+        return owner
     }
 
-    public static func render(_ r: RunResult) -> [UInt8] {
-        CSVWriter.render(columns: columns(r), rows: rows(r.book))
+    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) rethrows {
+        let owner = accountOfHolding(r.book)
+        try CSVWriter.stream(columns: columns(r), count: r.book.holdingCount,
+                             row: { HoldingRow(account: Int(owner[$0]), holding: $0) }, workers: workers, to: sink)
     }
 }
 

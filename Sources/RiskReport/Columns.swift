@@ -1,3 +1,5 @@
+import LinearAlgebra
+
 /// One cell of a CSV report.
 public enum Cell: Sendable {
     /// A number in shortest round-trip form; NaN is written as an empty cell.
@@ -21,25 +23,62 @@ public struct Column<Row>: Sendable {
 
 /// Writes rows under typed columns as RFC 4180 CSV with LF line ends.
 public enum CSVWriter {
+    /// Rows rendered per chunk by one worker.
+    public static let chunkRows = 8192
+
+    /// The whole file in memory (small reports and tests).
     public static func render<Row>(columns: [Column<Row>], rows: some Sequence<Row>) -> [UInt8] {
         var out = TextBuffer()
+        appendHeader(columns, to: &out)
+        for row in rows { appendRow(row, columns, to: &out) }
+        return out.bytes
+    }
+
+    /// Streams `count` rows to `sink` in order, rendering chunks of `chunkRows` rows on `workers` threads; memory
+    /// stays bounded by `workers` chunks and the bytes do not depend on the worker count.
+    public static func stream<Row>(columns: [Column<Row>], count: Int, row: @escaping @Sendable (Int) -> Row, workers: Int,
+                                   to sink: ([UInt8]) throws -> Void) rethrows {
+        var header = TextBuffer(capacity: 1024)
+        appendHeader(columns, to: &header)
+        try sink(header.bytes)
+        let chunkCount = (count + chunkRows - 1) / chunkRows
+        let group = max(1, workers) * 2
+        var first = 0
+        while first < chunkCount {
+            let chunks = min(group, chunkCount - first)
+            var buffers = [[UInt8]](repeating: [], count: chunks)
+            let base = first
+            buffers.withSharedOutput { out in
+                Parallel.forEachBlock(blockCount: chunks, workers: workers) { chunk, _ in
+                    let start = (base + chunk) * chunkRows
+                    var text = TextBuffer(capacity: chunkRows * 160)
+                    for index in start ..< min(start + chunkRows, count) { appendRow(row(index), columns, to: &text) }
+                    out[chunk] = text.bytes
+                }
+            }
+            for buffer in buffers { try sink(buffer) }
+            first += chunks
+        }
+    }
+
+    static func appendHeader<Row>(_ columns: [Column<Row>], to out: inout TextBuffer) {
         for (i, column) in columns.enumerated() {
             if i > 0 { out.append(byte: 44) }
             out.append(csvText: column.name)
         }
         out.append(byte: 10)
-        for row in rows {
-            for (i, column) in columns.enumerated() {
-                if i > 0 { out.append(byte: 44) }
-                switch column.cell(row) {
-                case .number(let x): out.append(number: x)
-                case .integer(let n): out.append(integer: n)
-                case .text(let s): out.append(csvText: s)
-                case .empty: break
-                }
+    }
+
+    static func appendRow<Row>(_ row: Row, _ columns: [Column<Row>], to out: inout TextBuffer) {
+        for (i, column) in columns.enumerated() {
+            if i > 0 { out.append(byte: 44) }
+            switch column.cell(row) {
+            case .number(let x): out.append(number: x)
+            case .integer(let n): out.append(integer: n)
+            case .text(let s): out.append(csvText: s)
+            case .empty: break
             }
-            out.append(byte: 10)
         }
-        return out.bytes
+        out.append(byte: 10)
     }
 }

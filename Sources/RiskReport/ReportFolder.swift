@@ -48,6 +48,23 @@ public struct ReportFolder {
 
     public func write(_ text: String, to name: String) throws(Failure) { try write(Array(text.utf8), to: name) }
 
+    /// Streams one file into the staging folder: `body` receives a writer it may call many times.
+    public func stream(to name: String, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws(Failure) {
+        let url = staging.appendingPathComponent(name)
+        do {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw Failure.cannotWrite(path: url.path, reason: "cannot create the file")
+            }
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try body { bytes in try handle.write(contentsOf: bytes) }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
     /// Moves the staging folder into place: the previous report is renamed aside, the new one renamed in,
     /// and the previous one removed.
     public func commit() throws(Failure) {

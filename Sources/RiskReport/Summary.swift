@@ -127,8 +127,8 @@ public enum ReportWriter {
         let folder: ReportFolder
         do { folder = try ReportFolder(destination: destination) } catch { throw .folder(error) }
         do {
-            try folder.write(AccountColumns.render(r), to: "accounts.csv")
-            try folder.write(HoldingColumns.render(r), to: "holdings.csv")
+            try folder.stream(to: "accounts.csv") { write in try AccountColumns.write(r, workers: r.threads, to: write) }
+            try folder.stream(to: "holdings.csv") { write in try HoldingColumns.write(r, workers: r.threads, to: write) }
             try folder.write(StressColumns.render(), to: "stress.csv")
             let sums: [(String, String)]
             do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {

@@ -82,3 +82,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: base.path) == ["report"])
     }
 }
+
+extension ReportWriterTests {
+    /// Streaming in parallel chunks gives the same bytes as rendering in one go, for any worker count.
+    @Test func streamedChunksEqualTheWholeRenderForAnyWorkerCount() {
+        let columns: [Column<Int>] = [Column("i") { .integer($0) }, Column("x") { .number(Double($0) / 7) },
+                                      Column("t") { .text($0 % 3 == 0 ? "-\($0)" : "a\($0)") }]
+        let count = 2 * CSVWriter.chunkRows + 123
+        let whole = CSVWriter.render(columns: columns, rows: 0 ..< count)
+        for workers in [1, 2, 5] {
+            var streamed: [UInt8] = []
+            CSVWriter.stream(columns: columns, count: count, row: { $0 }, workers: workers) { streamed += $0 }
+            #expect(streamed == whole, "workers \(workers)")
+        }
+    }
+}
