@@ -54,6 +54,12 @@ public enum SummaryReport {
                 ("price_rows", .integer(r.input.prices.rowCount)),
                 ("scenarios", .integer(r.input.scenarios.count)),
             ])),
+            ("parametric_kernel", .object([
+                ("block_size", .integer(ParametricRiskCalculator.blockSize)),
+                ("dense_blocks", .integer(p.denseBlocks)),
+                ("sparse_blocks", .integer(p.sparseBlocks)),
+                ("dense_gflop", .number(p.matrixFlops / 1e9)),
+            ])),
             ("covariance", .object([
                 ("method", .string(r.config.covariance.rawValue)),
                 ("shrinkage", r.covariance.shrinkage.map(JSONValue.number) ?? .null),

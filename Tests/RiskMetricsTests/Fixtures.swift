@@ -61,13 +61,15 @@ func relativeError(_ x: Double, _ y: Double) -> Double {
 
 /// Runs haircuts + parametric on a book the way the pipeline does.
 func computeRisk(book: Book, covariance: Matrix, prices: [Double], schedule: CollateralSchedule,
-                 config: RiskConfig = RiskConfig(), workers: Int = 1) -> (CollateralAssessment, ParametricRisk) {
+                 config: RiskConfig = RiskConfig(), workers: Int = 1,
+                 kernel: ParametricRiskCalculator.Kernel = .automatic) -> (CollateralAssessment, ParametricRisk) {
     let scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
     let vols = covariance.diagonal.map { max($0, 0).squareRoot() }
     let haircuts = HaircutCalculator(schedule: schedule, volatilities: vols, z: scale.z, config: config)
     let assessment = CollateralAssessment.assess(book: book, prices: prices, haircuts: haircuts, settlementAsset: 0,
                                                  config: config)
     let risk = ParametricRiskCalculator.compute(book: book, assessment: assessment, covariance: covariance,
-                                                tickers: schedule.tickers, scale: scale, config: config, workers: workers)
+                                                tickers: schedule.tickers, scale: scale, config: config, workers: workers,
+                                                kernel: kernel)
     return (assessment, risk)
 }

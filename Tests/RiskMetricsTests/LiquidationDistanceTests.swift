@@ -49,9 +49,33 @@ import Testing
         let book = builder.build()
         let moves: [Int: Double] = [0: -0.1, 1: -0.3, 2: -0.1, 3: 0.05, 4: -0.3]
         let text = ParametricRiskCalculator.liquidationScenario(holdings: book.holdings(of: 0), book: book,
-                                                                tickers: ["A", "B", "C", "D", "E"], move: { moves[$0]! })
+                                                                tickers: ["A", "B", "C", "D", "E"],
+                                                                move: { moves[Int(book.assetIndex[$0])]! })
         #expect(text == "B -30.0%; E -30.0%; A -10.0%")
         #expect(ParametricRiskCalculator.percentText(-0.0004) == "0.0%")
         #expect(ParametricRiskCalculator.percentText(0.1234) == "12.3%")
+    }
+}
+
+extension LiquidationDistanceTests {
+    /// The fast formatter agrees with C's printf("%.1f") on a million random moves, near-ties included.
+    @Test func percentTextMatchesPrintf() {
+        var rng = TestRandom(seed: 99)
+        for i in 0 ..< 1_000_000 {
+            let move: Double
+            switch i % 4 {
+            case 0: move = rng.uniform(-1 ... 3)
+            case 1: move = (Double(rng.int(-10_000 ..< 30_000)) + 0.5) / 1000   // x.x5 % boundaries
+            case 2: move = rng.uniform(-1e-4 ... 1e-4)
+            default: move = Double(rng.int(-1000 ..< 3000)) / 1000
+            }
+            var expected = String(format: "%.1f", 100 * move)
+            if expected == "-0.0" { expected = "0.0" }
+            let got = ParametricRiskCalculator.percentText(move)
+            if got != expected + "%" {
+                Issue.record("move \(move): \(got) vs printf \(expected)%")
+                return
+            }
+        }
     }
 }

@@ -9,13 +9,14 @@ import Testing
 @Suite struct ParametricRiskTests {
     let z99 = 2.3263478740408408  // Φ⁻¹(0.99), mpmath
 
-    @Test func matchesNaivePerAccountLoop() {
+    @Test(arguments: [ParametricRiskCalculator.Kernel.dense, .sparse, .automatic])
+    func matchesNaivePerAccountLoop(kernel: ParametricRiskCalculator.Kernel) {
         let n = 23
         let cov = randomCovariance(assets: n, seed: 7)
         let book = randomBook(accounts: 700, assets: n, seed: 11)   // several blocks of 128, last one partial
         var rng = TestRandom(seed: 3)
         let prices = (0 ..< n).map { _ in rng.uniform(0.5 ... 500) }
-        let (assessment, risk) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n))
+        let (assessment, risk) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: kernel)
         let phi = exp(-0.5 * z99 * z99) / (2 * Double.pi).squareRoot()
         for a in 0 ..< book.accountCount {
             // Naive: dense exposure vector, double loop for eᵀΣe and (Σe)_i.
@@ -123,5 +124,36 @@ import Testing
         let (_, risk) = computeRisk(book: builder.build(), covariance: cov, prices: [1, 1], schedule: schedule(2))
         #expect(risk.valueAtRisk[0] == 0)
         #expect(risk.componentVaR[0] == 0)
+    }
+
+    /// The dense (dgemm) and sparse (gather) kernels compute the same numbers up to summation order, and the
+    /// automatic choice takes dgemm for books whose accounts hold most of the universe.
+    @Test func denseAndSparseKernelsAgree() {
+        let n = 40
+        let cov = randomCovariance(assets: n, seed: 41)
+        var rng = TestRandom(seed: 42)
+        var builder = BookBuilder(assetCount: n)
+        for a in 0 ..< 300 {
+            let held = a < 150 ? 1 + rng.int(0 ..< 5) : 30 + rng.int(0 ..< 10)   // sparse blocks, then dense ones
+            for j in 0 ..< held { builder.add(account: "a\(a)", asset: (j * 7 + a) % n, quantity: rng.uniform(1 ... 5)) }
+            builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.uniform(1 ... 20))
+        }
+        let book = builder.build()
+        let prices = (0 ..< n).map { _ in rng.uniform(1 ... 100) }
+        let (_, dense) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: .dense)
+        let (_, sparse) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: .sparse)
+        let (_, auto) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n))
+        #expect(dense.denseBlocks == 3 && sparse.sparseBlocks == 3)
+        #expect(auto.sparseBlocks >= 1 && auto.denseBlocks >= 1)
+        for a in 0 ..< book.accountCount {
+            #expect(relativeError(dense.valueAtRisk[a], sparse.valueAtRisk[a]) < 1e-13)
+            let (x, y) = (dense.liquidationSigma[a], sparse.liquidationSigma[a])
+            #expect(x.isNaN == y.isNaN)
+            #expect(x.isNaN || abs(x - y) <= 1e-12 * (1 + abs(x)))
+            #expect(dense.liquidationScenario[a] == sparse.liquidationScenario[a])
+        }
+        for k in 0 ..< book.holdingCount {
+            #expect(abs(dense.componentVaR[k] - sparse.componentVaR[k]) <= 1e-12 * dense.valueAtRisk.max()!)
+        }
     }
 }
