@@ -1,4 +1,4 @@
-// RiskInput — module overview (kept here rather than in a README.md, which SwiftPM would flag as an unhandled file).
+// RiskInput — module overview (the folder README.md has the short version).
 //
 // Reads and checks a book directory (SPEC §2) into the `RiskModel` types: `BookLoader.load` returns a
 // `LoadedBook` or throws `InputErrors` holding every problem at once (`file:line: message`, at most 100 per

@@ -11,7 +11,9 @@ import RiskModel
 // MARK: - Suite
 
 let benchmarks: @Sendable () -> Void = {
-    for workers in [2, 1] { Suite.parametricVaR(workers: workers) }
+    for kernel in [ParametricRiskCalculator.Kernel.automatic, .dense] {
+        for workers in [2, 1] { Suite.parametricVaR(workers: workers, kernel: kernel) }
+    }
     Suite.naiveVaR()
     Suite.sparseVaR()
     for threads in [2, 1] { Suite.dgemmPeak(threads: threads) }
@@ -22,11 +24,12 @@ enum Suite {
     static let tierL = "accounts=100k/assets=200"
 
     /// 1–2. The engine: haircuts + collateral assessment + parametric VaR/ES/component VaR/liquidation distance.
-    static func parametricVaR(workers: Int) {
-        Benchmark("parametricVaR/\(tierL)/workers=\(workers)",
+    static func parametricVaR(workers: Int, kernel: ParametricRiskCalculator.Kernel) {
+        let kernelName = kernel == .dense ? "dense" : "auto"
+        Benchmark("parametricVaR/\(tierL)/kernel=\(kernelName)/workers=\(workers)",
                   configuration: .bookRun(Metric.accountsPerSecond, Metric.blockMFLOPs)) {
             (benchmark: Benchmark, fixture: RetailFixture) in
-            let run = EngineRun(fixture, workers: workers)
+            let run = EngineRun(fixture, workers: workers, kernel: kernel)
             let accounts = Double(fixture.book.accountCount)
             benchmark.measurement(Metric.accountsPerSecond, Int(accounts / run.totalSeconds))
             benchmark.measurement(Metric.blockMFLOPs, Int(run.risk.matrixFlops / run.computeSeconds / 1e6))
@@ -178,14 +181,15 @@ struct EngineRun {
     let totalSeconds: Double
     let computeSeconds: Double
 
-    init(_ fixture: RetailFixture, workers: Int) {
+    init(_ fixture: RetailFixture, workers: Int, kernel: ParametricRiskCalculator.Kernel) {
         let clock = ContinuousClock()
         let start = clock.now
         let assessment = fixture.assess()
         let computeStart = clock.now
         risk = ParametricRiskCalculator.compute(
             book: fixture.book, assessment: assessment, covariance: fixture.market.covariance,
-            tickers: fixture.market.schedule.tickers, scale: fixture.scale, config: fixture.config, workers: workers)
+            tickers: fixture.market.schedule.tickers, scale: fixture.scale, config: fixture.config, workers: workers,
+            kernel: kernel)
         let end = clock.now
         totalSeconds = start.duration(to: end).seconds
         computeSeconds = computeStart.duration(to: end).seconds
@@ -272,22 +276,10 @@ enum NaiveReference {
 
 // MARK: - Synthetic data
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter through a mixing function. Small, fast, and the same
-/// sequence on every platform, which is all a benchmark fixture needs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Fixture sampling on LinearAlgebra's SplitMix64: the same sequence on every platform.
+extension SplitMix64 {
     /// Uniform in [0, 1) with 53 random bits.
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+    mutating func uniform() -> Double { nextUnit() }
     mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * uniform() }
     mutating func logUniform(_ low: Double, _ high: Double) -> Double { exp(uniform(log(low), log(high))) }
     /// Standard normal by Box–Muller (one of the pair).
@@ -295,8 +287,8 @@ struct SplitMix64 {
         let u1 = 1 - uniform()  // (0, 1]
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * uniform())
     }
-    /// Uniform integer in `0 ..< bound` (modulo bias < 2⁻⁵⁰ for the bounds used here).
-    mutating func index(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    /// Uniform integer in `0 ..< bound`.
+    mutating func index(_ bound: Int) -> Int { nextInt(below: bound) }
 }
 
 /// A universe of `n` assets: schedule, as-of prices and a daily covariance of simple returns from a factor model.
