@@ -161,7 +161,7 @@ public enum ParametricRiskCalculator {
     }
 
     /// b_i = c_i(1 − h_i) for collateral, liquidation_ratio·e_i (≤ 0) for debt.
-    @inline(__always) static func bufferSensitivity(_ k: Int, _ assessment: CollateralAssessment,
+    @inline(__always) public static func bufferSensitivity(_ k: Int, _ assessment: CollateralAssessment,
                                                     _ liquidationRatio: Double) -> Double {
         let e = assessment.exposure[k]
         return e > 0 ? assessment.holdingHCV[k] : liquidationRatio * e
