@@ -46,6 +46,14 @@ public struct RunResult: Sendable {
     public let scale: NormalRiskScale
     public let assessment: CollateralAssessment
     public let parametric: ParametricRisk
+    /// Full-revaluation VaR/ES over the return window (SPEC §3.2).
+    public let historical: ScenarioRisk
+    /// Monte Carlo VaR/ES and liquidation probability, and the factor of Σ that drew the paths.
+    public let monteCarlo: ScenarioRisk
+    public let monteCarloFactor: MonteCarloFactor
+    /// Stress scenarios (scenarios.csv, then the replays) and their results (SPEC §3.5).
+    public let stressScenarios: StressScenarios
+    public let stress: StressResult
     public var timings: PhaseTimings
     public let threads: Int
     public let warnings: [String]
@@ -72,7 +80,7 @@ public enum RiskPipeline {
         }
     }
 
-    /// The nightly run: load → covariance → haircuts and ratios → parametric risk.
+    /// The nightly run: load → covariance → haircuts and ratios → parametric → historical → Monte Carlo → stress.
     public static func run(_ options: RunOptions, logger: Logger = Logger(label: "ballast")) throws(PipelineError) -> RunResult {
         var timings = PhaseTimings()
         let threads = options.threads
@@ -124,7 +132,31 @@ public enum RiskPipeline {
                                              tickers: loaded.schedule.tickers, scale: scale, config: config,
                                              workers: threads)
         }
-        var warnings = loaded.warnings + window.warnings + covariance.warnings
+        logger.info("historical VaR/ES over \(window.window) returns")
+        let historical = timings.measure(.historical) {
+            HistoricalRiskCalculator.compute(book: loaded.book, assessment: assessment, window: window, config: config,
+                                             workers: threads)
+        }
+        logger.info("Monte Carlo VaR/ES over \(config.monteCarloPaths) paths (\(config.monteCarloDistribution.rawValue))")
+        let monteCarlo: (risk: ScenarioRisk, factor: MonteCarloFactor)
+        do {
+            monteCarlo = try timings.measure(.monteCarlo) { () throws(LinearAlgebraError) -> (ScenarioRisk, MonteCarloFactor) in
+                try MonteCarloRiskCalculator.compute(book: loaded.book, assessment: assessment,
+                                                     covariance: covariance.matrix, config: config, workers: threads)
+            }
+        } catch {
+            throw .computation("Monte Carlo factor of the covariance: \(error)")
+        }
+        let stressScenarios = timings.measure(.stress) {
+            StressScenarioBuilder.build(scenarios: loaded.scenarios, prices: loaded.prices,
+                                        replays: config.historicalScenarios, tickers: loaded.schedule.tickers)
+        }
+        logger.info("stress: \(stressScenarios.count) scenarios")
+        let stress = timings.measure(.stress) {
+            StressTester.run(book: loaded.book, assessment: assessment, scenarios: stressScenarios, haircuts: haircuts,
+                             config: config, workers: threads)
+        }
+        var warnings = loaded.warnings + window.warnings + covariance.warnings + stressScenarios.warnings
         let invalid = assessment.invalid.indices.filter { assessment.invalid[$0] }
         for a in invalid.prefix(20) {
             warnings.append("account \(loaded.book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
@@ -136,6 +168,8 @@ public enum RiskPipeline {
         }
         return RunResult(input: loaded, config: config, asOfDate: loaded.prices.asOfDate, prices: window.latestPrices,
                          covariance: covariance, scale: scale, assessment: assessment, parametric: parametric,
+                         historical: historical, monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor,
+                         stressScenarios: stressScenarios, stress: stress,
                          timings: timings, threads: threads, warnings: warnings)
     }
 

@@ -12,6 +12,7 @@ public struct HoldingRow: Sendable {
 public enum AccountColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
         let a = r.assessment, p = r.parametric, book = r.book, config = r.config
+        let hist = r.historical, mc = r.monteCarlo, stress = r.stress, scenarioNames = r.stressScenarios.names
         return [
             Column("account") { .text(book.accountIDs[$0]) },
             Column("collateral_usd") { .number(a.collateral[$0]) },
@@ -23,18 +24,18 @@ public enum AccountColumns {
             Column("status") { a.invalid[$0] ? .empty : .text(a.status[$0].rawValue) },
             Column("var_param") { .number(p.valueAtRisk[$0]) },
             Column("es_param") { .number(p.expectedShortfall[$0]) },
-            Column("var_hist") { _ in .empty },
-            Column("es_hist") { _ in .empty },
-            Column("var_mc") { _ in .empty },
-            Column("es_mc") { _ in .empty },
+            Column("var_hist") { .number(hist.valueAtRisk[$0]) },
+            Column("es_hist") { .number(hist.expectedShortfall[$0]) },
+            Column("var_mc") { .number(mc.valueAtRisk[$0]) },
+            Column("es_mc") { .number(mc.expectedShortfall[$0]) },
             Column("liquidation_buffer_usd") { .number(a.liquidationBuffer[$0]) },
-            Column("liquidation_probability") { _ in .empty },
+            Column("liquidation_probability") { .number(mc.liquidationProbability[$0]) },
             Column("liquidation_sigma") { .number(p.liquidationSigma[$0]) },
             Column("liquidation_scenario") { .text(p.liquidationScenario[$0]) },
             Column("topup_usd") { .number(a.topup[$0]) },
             Column("excess_usd") { .number(a.excess[$0]) },
-            Column("worst_scenario") { _ in .empty },
-            Column("worst_scenario_loss_usd") { _ in .empty },
+            Column("worst_scenario") { stress.worstScenario[$0] >= 0 ? .text(scenarioNames[stress.worstScenario[$0]]) : .empty },
+            Column("worst_scenario_loss_usd") { .number(stress.worstScenarioLoss[$0]) },
             Column("rebalance_status") { _ in .empty },
             Column("target_var_param") { _ in .empty },
             Column("target_hcv_usd") { _ in .empty },
@@ -87,13 +88,22 @@ public enum HoldingColumns {
     }
 }
 
-/// The columns of stress.csv (SPEC §4). Stress testing is not built yet: the header alone is written.
+/// The columns of stress.csv (SPEC §4): one row per scenario, scenarios.csv order then the replays.
 public enum StressColumns {
-    public static let names = ["scenario", "total_loss_usd", "accounts_ok", "accounts_margin_call",
-                               "accounts_liquidatable", "newly_liquidatable", "shortfall_usd"]
+    public static func columns(_ r: RunResult) -> [Column<Int>] {
+        let rows = r.stress.scenarios
+        return [
+            Column("scenario") { .text(rows[$0].name) },
+            Column("total_loss_usd") { .number(rows[$0].totalLossUSD) },
+            Column("accounts_ok") { .integer(rows[$0].accountsOK) },
+            Column("accounts_margin_call") { .integer(rows[$0].accountsMarginCall) },
+            Column("accounts_liquidatable") { .integer(rows[$0].accountsLiquidatable) },
+            Column("newly_liquidatable") { .integer(rows[$0].newlyLiquidatable) },
+            Column("shortfall_usd") { .number(rows[$0].shortfallUSD) },
+        ]
+    }
 
-    public static func render() -> [UInt8] {
-        let columns = names.map { name in Column<Int>(name) { _ in .empty } }
-        return CSVWriter.render(columns: columns, rows: [Int]())
+    public static func render(_ r: RunResult) -> [UInt8] {
+        CSVWriter.render(columns: columns(r), rows: r.stress.scenarios.indices)
     }
 }

@@ -60,6 +60,21 @@ public enum SummaryReport {
                 ("sparse_blocks", .integer(p.sparseBlocks)),
                 ("dense_gflop", .number(p.matrixFlops / 1e9)),
             ])),
+            ("historical", .object([
+                ("returns", .integer(r.historical.scenarioCount)),
+                ("tail_count", .integer(r.historical.tailCount)),
+                ("dense_blocks", .integer(r.historical.denseBlocks)),
+                ("sparse_blocks", .integer(r.historical.sparseBlocks)),
+            ])),
+            ("monte_carlo", .object([
+                ("paths", .integer(r.monteCarlo.scenarioCount)),
+                ("tail_count", .integer(r.monteCarlo.tailCount)),
+                ("distribution", .string(r.config.monteCarloDistribution.rawValue)),
+                ("factor", .string(factorDescription(r.monteCarloFactor))),
+                ("dense_blocks", .integer(r.monteCarlo.denseBlocks)),
+                ("sparse_blocks", .integer(r.monteCarlo.sparseBlocks)),
+                ("dense_gflop", .number(r.monteCarlo.matrixFlops / 1e9)),
+            ])),
             ("covariance", .object([
                 ("method", .string(r.config.covariance.rawValue)),
                 ("shrinkage", r.covariance.shrinkage.map(JSONValue.number) ?? .null),
@@ -72,17 +87,42 @@ public enum SummaryReport {
                 ("hcv_usd", .number(hcv)),
                 ("var_param", .finite(p.bookValueAtRisk)),
                 ("es_param", .finite(p.bookExpectedShortfall)),
-                ("var_hist", .null), ("es_hist", .null), ("var_mc", .null), ("es_mc", .null),
+                ("var_hist", .finite(r.historical.bookValueAtRisk)),
+                ("es_hist", .finite(r.historical.bookExpectedShortfall)),
+                ("var_mc", .finite(r.monteCarlo.bookValueAtRisk)),
+                ("es_mc", .finite(r.monteCarlo.bookExpectedShortfall)),
             ])),
             ("status_counts", .object(AccountStatus.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
-            ("stress", .array([])),
+            ("stress", .array(r.stress.scenarios.enumerated().map { i, row in
+                let source: JSONValue
+                switch r.stressScenarios.sources[i] {
+                case .hypothetical: source = .string("scenarios.csv")
+                case .replay(let start, let end): source = .string("replay \(start)..\(end)")
+                }
+                return .object([
+                    ("scenario", .string(row.name)),
+                    ("source", source),
+                    ("total_loss_usd", .finite(row.totalLossUSD)),
+                    ("accounts_ok", .integer(row.accountsOK)),
+                    ("accounts_margin_call", .integer(row.accountsMarginCall)),
+                    ("accounts_liquidatable", .integer(row.accountsLiquidatable)),
+                    ("newly_liquidatable", .integer(row.newlyLiquidatable)),
+                    ("shortfall_usd", .finite(row.shortfallUSD)),
+                ])
+            })),
             ("riskiest_accounts", .array(riskiest)),
             ("rebalance", .null),
-            ("not_computed", .array(["var_hist", "es_hist", "var_mc", "es_mc", "liquidation_probability", "stress",
-                                     "rebalance"].map(JSONValue.string))),
+            ("not_computed", .array(["rebalance"].map(JSONValue.string))),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
         return summary.rendered()
+    }
+
+    static func factorDescription(_ factor: MonteCarloFactor) -> String {
+        switch factor.kind {
+        case .cholesky: return "cholesky"
+        case .eigen(let clipped): return "eigen (\(clipped) eigenvalues clipped)"
+        }
     }
 
     static func configJSON(_ c: RiskConfig) -> JSONValue {
@@ -135,7 +175,7 @@ public enum ReportWriter {
         do {
             try folder.stream(to: "accounts.csv") { write in try AccountColumns.write(r, workers: r.threads, to: write) }
             try folder.stream(to: "holdings.csv") { write in try HoldingColumns.write(r, workers: r.threads, to: write) }
-            try folder.write(StressColumns.render(), to: "stress.csv")
+            try folder.write(StressColumns.render(r), to: "stress.csv")
             let sums: [(String, String)]
             do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {
                 folder.discard()

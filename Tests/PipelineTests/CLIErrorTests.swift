@@ -97,7 +97,7 @@ import Testing
         let short = try copyOfBook("short")
         let result = try CLI.run(["validate", short.path, "--set", "window=100000"])
         #expect(result.status == 2)
-        #expect(result.stderr == "\(short.path)/prices.csv: has 420 price rows but window=100000 needs 100001 (the latest 100000 returns); supply more history or lower window\n")
+        #expect(result.stderr == "\(short.path)/prices.csv: has 500 price rows but window=100000 needs 100001 (the latest 100000 returns); supply more history or lower window\n")
     }
 
     @Test func badOverridesAreReportedTogether() throws {

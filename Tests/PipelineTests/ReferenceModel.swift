@@ -18,6 +18,8 @@ struct ReferenceModel {
         var marginCallRatio = 1.1
         var targetRatio = 1.25
         var settlement = "USDC"
+        var replays = [("covid_crash", "2020-03-11", "2020-03-13"), ("china_ban", "2021-05-18", "2021-05-20"),
+                       ("luna_collapse", "2022-05-07", "2022-05-12"), ("ftx_collapse", "2022-11-07", "2022-11-09")]
     }
 
     struct Account {
@@ -29,6 +31,16 @@ struct ReferenceModel {
         var sigma: Double? = nil
         var scenario = ""
         var topup = 0.0, excess = 0.0
+        var varHist = 0.0, esHist = 0.0
+        var worstScenario: String? = nil
+        var worstLoss: Double? = nil
+    }
+
+    struct StressRow {
+        var name = ""
+        var totalLoss = 0.0
+        var ok = 0, marginCall = 0, liquidatable = 0, newlyLiquidatable = 0
+        var shortfall = 0.0
     }
 
     struct Holding {
@@ -38,6 +50,8 @@ struct ReferenceModel {
     }
 
     var accounts: [String: Account] = [:]
+    var stress: [StressRow] = []
+    var bookVarHist = 0.0, bookEsHist = 0.0
     /// Keyed by "account|asset".
     var holdings: [String: Holding] = [:]
 
@@ -119,6 +133,33 @@ struct ReferenceModel {
             return max(scheduled, 1 - exp(-s.z * vol[i] * horizon.squareRoot()))
         }
         let hSettlement = haircut(index[s.settlement]!, 0)
+        // Stress scenarios: scenarios.csv in first-appearance order, then the default replays whose dates exist.
+        var scenarioNames: [String] = []
+        var shocks: [[Double]] = []
+        let scenarioFile = book.appendingPathComponent("scenarios.csv")
+        if FileManager.default.fileExists(atPath: scenarioFile.path) {
+            for row in try SimpleCSV.records(scenarioFile) {
+                let name = row["scenario"]!
+                if !scenarioNames.contains(name) {
+                    scenarioNames.append(name)
+                    shocks.append([Double](repeating: 0, count: n))
+                }
+                shocks[scenarioNames.firstIndex(of: name)!][index[row["asset"]!]!] = Double(row["shock"]!)!
+            }
+        }
+        let dates = priceRows.map { $0[0] }
+        for (name, start, end) in s.replays {
+            guard let r0 = dates.firstIndex(of: start), let r1 = dates.firstIndex(of: end) else { continue }
+            scenarioNames.append(name)
+            shocks.append((0 ..< n).map { i in
+                guard let p0 = series[i][r0], let p1 = series[i][r1] else { return 0 }
+                return p1 / p0 - 1
+            })
+        }
+        stress = scenarioNames.map { StressRow(name: $0) }
+        // k = ⌈round(W·(1−α), 9)⌉
+        let tail = max(1, min(w, Int(ceil((Double(w) * (1 - s.confidence) * 1e9).rounded() / 1e9))))
+        var bookExposure = [Double](repeating: 0, count: n)
         // Net quantities per account, first appearance order.
         var order: [String] = []
         var quantity: [String: [Int: Double]] = [:]
@@ -187,7 +228,50 @@ struct ReferenceModel {
             }
             a.topup = max(0, s.targetRatio * a.debt - a.hcv) / (1 - hSettlement)
             a.excess = max(0, a.hcv - s.targetRatio * a.debt) / (1 - hSettlement)
+            // Historical: full revaluation over the window, sort-based order statistic.
+            var losses: [Double] = (0 ..< w).map { t in -(0 ..< n).map { e[$0] * (exp(r[t][$0]) - 1) }.reduce(0, +) }
+            losses.sort(by: >)
+            a.varHist = losses[tail - 1] * s.horizon.squareRoot()
+            a.esHist = losses[0 ..< tail].reduce(0, +) / Double(tail) * s.horizon.squareRoot()
+            for i in 0 ..< n { bookExposure[i] += e[i] }
+            // Stress: every scenario, haircuts re-evaluated at the stressed collateral values.
+            for (si, shock) in shocks.enumerated() {
+                var c2 = 0.0, d2 = 0.0, h2 = 0.0, loss = 0.0
+                for i in assetOrder[id]! {
+                    let stressed = e[i] * (1 + shock[i])
+                    loss -= e[i] * shock[i]
+                    if e[i] > 0 {
+                        c2 += stressed
+                        h2 += stressed * (1 - haircut(i, stressed))
+                    } else {
+                        d2 -= stressed
+                    }
+                }
+                var status2 = "ok"
+                if d2 > 0 {
+                    let ratio = h2 / d2
+                    status2 = ratio < s.liquidationRatio ? "liquidatable" : ratio < s.marginCallRatio ? "margin_call" : "ok"
+                }
+                stress[si].totalLoss += loss
+                stress[si].shortfall += max(0, d2 - c2)
+                switch status2 {
+                case "ok": stress[si].ok += 1
+                case "margin_call": stress[si].marginCall += 1
+                default:
+                    stress[si].liquidatable += 1
+                    if a.status != "liquidatable" { stress[si].newlyLiquidatable += 1 }
+                }
+                if let best = a.worstLoss, abs(loss - best) <= 1e-12 * max(abs(loss), abs(best)) || loss < best {
+                    continue
+                }
+                a.worstLoss = loss
+                a.worstScenario = scenarioNames[si]
+            }
             accounts[id] = a
         }
+        var bookLosses: [Double] = (0 ..< w).map { t in -(0 ..< n).map { bookExposure[$0] * (exp(r[t][$0]) - 1) }.reduce(0, +) }
+        bookLosses.sort(by: >)
+        bookVarHist = bookLosses[tail - 1] * s.horizon.squareRoot()
+        bookEsHist = bookLosses[0 ..< tail].reduce(0, +) / Double(tail) * s.horizon.squareRoot()
     }
 }
