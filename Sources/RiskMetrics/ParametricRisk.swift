@@ -50,16 +50,9 @@ public enum ParametricRiskCalculator {
     /// Accounts per block product. Fixed (not derived from the thread count) so results never depend on it.
     public static let blockSize = 128
 
-    /// How a block of accounts gets its products with Σ.
-    public enum Kernel: Sendable {
-        /// Per block, the cheaper of the two below (by operation count, dense flops discounted by
-        /// `denseEfficiency`); the choice depends only on the block's holdings, never on the thread count.
-        case automatic
-        /// One dgemm per block: (2·block) × n rows of e and b times Σ.
-        case dense
-        /// Per account, Σ gathered on its own k assets: k² multiply-adds, no BLAS.
-        case sparse
-    }
+    /// Dense: one dgemm per block over (2·block) × n rows of e and b times Σ. Sparse: per account, Σ gathered on
+    /// its own k assets (k² multiply-adds, no BLAS).
+    public typealias Kernel = BlockKernel
 
     /// How many times more flops per second dgemm sustains than the scalar gather loop (measured in
     /// Benchmarks/: about 60 GFLOP/s against 3–4 GFLOP/s on one core).
@@ -169,20 +162,14 @@ public enum ParametricRiskCalculator {
 
     /// Whether a block runs as one dgemm: dense work 2·rows·n² against Σ k_a² gathers per account (× 2 with debt).
     static func useDense(_ kernel: Kernel, book: Book, accounts: Range<Int>, assets n: Int) -> Bool {
-        switch kernel {
-        case .dense: return true
-        case .sparse: return false
-        case .automatic:
-            var gathers = 0.0
-            for a in accounts {
+        kernel.choosesDense(
+            denseOperations: 2 * Double(2 * accounts.count) * Double(n) * Double(n),
+            sparseOperations: 2 * accounts.reduce(0.0) { sum, a in
                 let k = Double(book.holdings(of: a).count)
-                gathers += 2 * k * k
-            }
-            let denseFlops = 2 * Double(2 * accounts.count) * Double(n) * Double(n)
-            return denseFlops / denseEfficiency < 2 * gathers
-        }
+                return sum + 2 * k * k
+            },
+            denseEfficiency: denseEfficiency)
     }
-
 
     /// The three largest |move| among the account's assets, ties in schedule order, as `TICKER -25.1%; …`.
     /// Keeps the top three in place while scanning (no sort, no array), since it runs for every account with debt.

@@ -70,16 +70,10 @@ public enum ScenarioLossCalculator {
     /// needs a (2·blockSize) × S product buffer per worker: 10 MB at S = 10,000.
     public static let blockSize = 64
 
-    /// How a block of accounts gets its scenario losses.
-    public enum Kernel: Sendable {
-        /// Per block, the cheaper of the two below by operation count (dense multiply-adds discounted by
-        /// `denseEfficiency`); the choice depends only on the block's holdings and debts, never on the thread count.
-        case automatic
-        /// One dgemm per block: rows −e (and b for accounts with debt) scattered over all n assets, times G (n × S).
-        case dense
-        /// Per account, its own k rows of G combined in registers: k multiply-adds per scenario (2k with debt).
-        case sparse
-    }
+    /// Dense: one dgemm per block, rows −e (and b for accounts with debt) scattered over all n assets, times G
+    /// (n × S). Sparse: per account, its own k rows of G combined in registers (k multiply-adds per scenario, 2k
+    /// with debt).
+    public typealias Kernel = BlockKernel
 
     /// How many times more multiply-adds per second one-thread dgemm sustains than the sparse row-combination loop
     /// (measured in release on the development machine, AMD EPYC Zen 5, 200 assets, 10,000 paths: a dense block
@@ -209,19 +203,15 @@ struct LossJob: Sendable {
 
     /// Dense when (rows·n)/efficiency < Σ_a k_a·(1 or 2) multiply-adds per scenario, rows = accounts + debtors.
     func useDense(_ accounts: Range<Int>) -> Bool {
-        switch kernel {
-        case .dense: return assets > 0
-        case .sparse: return false
-        case .automatic:
-            guard assets > 0 else { return false }
-            var sparseWork = 0.0, rows = 0.0
-            for a in accounts where !assessment.invalid[a] {
-                let factor = countsBreaches(a) ? 2.0 : 1.0
-                sparseWork += factor * Double(book.holdings(of: a).count)
-                rows += factor
-            }
-            return rows * Double(assets) / ScenarioLossCalculator.denseEfficiency < sparseWork
+        guard assets > 0 else { return false }
+        var sparseWork = 0.0, rows = 0.0
+        for a in accounts where !assessment.invalid[a] {
+            let factor = countsBreaches(a) ? 2.0 : 1.0
+            sparseWork += factor * Double(book.holdings(of: a).count)
+            rows += factor
         }
+        return kernel.choosesDense(denseOperations: rows * Double(assets), sparseOperations: sparseWork,
+                                   denseEfficiency: ScenarioLossCalculator.denseEfficiency)
     }
 
     /// Writes one account's figures from its losses (reordered in place) and its breach count.

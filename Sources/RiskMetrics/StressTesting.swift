@@ -77,16 +77,9 @@ public enum StressTester {
     /// Losses within this relative distance are ties for `worstScenario` (SPEC §3.5).
     public static let tieTolerance = 1e-12
 
-    /// How a block of accounts gets its losses.
-    public enum Kernel: Sendable {
-        /// Per block, the cheaper of the two below by operation count (dense flops discounted by
-        /// `denseEfficiency`); the choice depends only on the block's holdings, never on the thread count.
-        case automatic
-        /// One dgemm per block: −(block × n exposures) · (n × S shocks).
-        case dense
-        /// Per account, Σ over its own k holdings of e·(row of Δᵀ): k·S multiply-adds, no BLAS.
-        case sparse
-    }
+    /// Dense: one dgemm per block, −(block × n exposures) · (n × S shocks). Sparse: per account, Σ over its own k
+    /// holdings of e·(row of Δᵀ), k·S multiply-adds, no BLAS.
+    public typealias Kernel = BlockKernel
 
     /// How many times more flops per second dgemm sustains than the gather. The rule is
     /// `ParametricRiskCalculator`'s; the factor is lower (16 there) because these gathers are contiguous,
@@ -232,15 +225,10 @@ public enum StressTester {
     /// Whether a block's losses come from one dgemm: dense work 2·rows·n·S (discounted by `denseEfficiency`)
     /// against 2·S·Σ k_a for the gathers. Depends only on the book, never on the thread count.
     static func useDense(_ kernel: Kernel, book: Book, accounts: Range<Int>, assets n: Int, scenarios: Int) -> Bool {
-        switch kernel {
-        case .dense: return true
-        case .sparse: return false
-        case .automatic:
-            let holdings = book.rowStart[accounts.upperBound] - book.rowStart[accounts.lowerBound]
-            let denseFlops = 2 * Double(accounts.count) * Double(n) * Double(scenarios)
-            let gatherFlops = 2 * Double(scenarios) * Double(holdings)
-            return denseFlops / denseEfficiency < gatherFlops
-        }
+        let holdings = book.rowStart[accounts.upperBound] - book.rowStart[accounts.lowerBound]
+        return kernel.choosesDense(denseOperations: 2 * Double(accounts.count) * Double(n) * Double(scenarios),
+                                   sparseOperations: 2 * Double(scenarios) * Double(holdings),
+                                   denseEfficiency: denseEfficiency)
     }
 }
 
