@@ -29,10 +29,16 @@ public enum SummaryReport {
                 ("collateral_usd", .finite(a.collateral[i])),
                 ("debt_usd", .finite(a.debt[i])),
                 ("var_param", .finite(p.valueAtRisk[i])),
+                ("var_hist", .finite(r.historical.valueAtRisk[i])),
+                ("var_mc", .finite(r.monteCarlo.valueAtRisk[i])),
+                ("liquidation_probability", .finite(r.monteCarlo.liquidationProbability[i])),
                 ("liquidation_buffer_usd", .finite(a.liquidationBuffer[i])),
                 ("liquidation_sigma", .finite(p.liquidationSigma[i])),
                 ("liquidation_scenario", .string(p.liquidationScenario[i])),
                 ("topup_usd", .finite(a.topup[i])),
+                ("worst_scenario", r.stress.worstScenario[i] >= 0
+                    ? .string(r.stressScenarios.names[r.stress.worstScenario[i]]) : .null),
+                ("worst_scenario_loss_usd", .finite(r.stress.worstScenarioLoss[i])),
             ])
         }
         let summary: JSONValue = .object([
