@@ -35,7 +35,6 @@ let package = Package(
         // Runs the stages over the book: batches, parallelism, phase timings.
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "LinearAlgebra",
-            .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         // CSV and JSON writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [

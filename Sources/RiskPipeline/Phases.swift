@@ -12,6 +12,24 @@ public enum Phase: String, Sendable, CaseIterable {
                                               .stress, .rebalance, .report]
 }
 
+extension Phase {
+    /// The phases a run reports progress for, in order (the report phase is the writer's).
+    public static let progressOrder: [Phase] = [.load, .covariance, .haircuts, .parametric, .historical, .monteCarlo,
+                                                .stress, .report]
+}
+
+/// Where a run reports which phase it is in. The CLI draws a progress bar on a terminal, log lines otherwise.
+public protocol RunProgress: Sendable {
+    /// Called when `phase` starts; `detail` says what it works on (counts, method).
+    func begin(_ phase: Phase, detail: String)
+}
+
+/// Reports nothing.
+public struct SilentProgress: RunProgress {
+    public init() {}
+    public func begin(_ phase: Phase, detail: String) {}
+}
+
 /// Wall-clock seconds per phase.
 public struct PhaseTimings: Sendable {
     public private(set) var seconds: [Phase: Double] = [:]

@@ -1,6 +1,5 @@
 import Foundation
 import LinearAlgebra
-import Logging
 import RiskInput
 import RiskMetrics
 import RiskModel
@@ -81,10 +80,10 @@ public enum RiskPipeline {
     }
 
     /// The nightly run: load → covariance → haircuts and ratios → parametric → historical → Monte Carlo → stress.
-    public static func run(_ options: RunOptions, logger: Logger = Logger(label: "ballast")) throws(PipelineError) -> RunResult {
+    public static func run(_ options: RunOptions, progress: any RunProgress = SilentProgress()) throws(PipelineError) -> RunResult {
         var timings = PhaseTimings()
         let threads = options.threads
-        logger.info("loading \(options.bookDirectory.relativePath)")
+        progress.begin(.load, detail: options.bookDirectory.relativePath)
         let loaded: LoadedBook
         do {
             loaded = try timings.measure(.load) { () throws(InputErrors) -> LoadedBook in
@@ -95,9 +94,9 @@ public enum RiskPipeline {
             throw .input(error.issues)
         }
         let config = loaded.config
-        logger.info("book: \(loaded.book.accountCount) accounts, \(loaded.book.holdingCount) holdings, \(loaded.schedule.count) assets, \(loaded.prices.rowCount) price rows")
 
-        logger.info("covariance (\(config.covariance.rawValue), window \(config.window))")
+        progress.begin(.covariance, detail: "\(config.covariance.rawValue), \(config.window) returns of \(loaded.schedule.count) assets; "
+            + "book of \(loaded.book.accountCount) accounts, \(loaded.book.holdingCount) holdings")
         let window: ReturnWindow
         let covariance: CovarianceEstimate
         do {
@@ -116,7 +115,7 @@ public enum RiskPipeline {
         }
 
         let scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
-        logger.info("haircuts and ratios (\(config.haircutModel.rawValue))")
+        progress.begin(.haircuts, detail: "\(config.haircutModel.rawValue) haircuts, ratios, status")
         let haircuts = HaircutCalculator(schedule: loaded.schedule, volatilities: covariance.volatilities, z: scale.z,
                                          config: config)
         // BookLoader guarantees the settlement asset is in the schedule.
@@ -126,18 +125,18 @@ public enum RiskPipeline {
                                         settlementAsset: settlement, config: config)
         }
 
-        logger.info("parametric VaR/ES over \(loaded.book.accountCount) accounts on \(threads) threads")
+        progress.begin(.parametric, detail: "\(loaded.book.accountCount) accounts on \(threads) threads")
         let parametric = timings.measure(.parametric) {
             ParametricRiskCalculator.compute(book: loaded.book, assessment: assessment, covariance: covariance.matrix,
                                              tickers: loaded.schedule.tickers, scale: scale, config: config,
                                              workers: threads)
         }
-        logger.info("historical VaR/ES over \(window.window) returns")
+        progress.begin(.historical, detail: "\(loaded.book.accountCount) accounts × \(window.window) returns")
         let historical = timings.measure(.historical) {
             HistoricalRiskCalculator.compute(book: loaded.book, assessment: assessment, window: window, config: config,
                                              workers: threads)
         }
-        logger.info("Monte Carlo VaR/ES over \(config.monteCarloPaths) paths (\(config.monteCarloDistribution.rawValue))")
+        progress.begin(.monteCarlo, detail: "\(loaded.book.accountCount) accounts × \(config.monteCarloPaths) paths (\(config.monteCarloDistribution.rawValue))")
         let monteCarlo: (risk: ScenarioRisk, factor: MonteCarloFactor)
         do {
             monteCarlo = try timings.measure(.monteCarlo) { () throws(LinearAlgebraError) -> (ScenarioRisk, MonteCarloFactor) in
@@ -147,11 +146,11 @@ public enum RiskPipeline {
         } catch {
             throw .computation("Monte Carlo factor of the covariance: \(error)")
         }
+        progress.begin(.stress, detail: "scenarios.csv and \(config.historicalScenarios.count) replays")
         let stressScenarios = timings.measure(.stress) {
             StressScenarioBuilder.build(scenarios: loaded.scenarios, prices: loaded.prices,
                                         replays: config.historicalScenarios, tickers: loaded.schedule.tickers)
         }
-        logger.info("stress: \(stressScenarios.count) scenarios")
         let stress = timings.measure(.stress) {
             StressTester.run(book: loaded.book, assessment: assessment, scenarios: stressScenarios, haircuts: haircuts,
                              config: config, workers: threads)

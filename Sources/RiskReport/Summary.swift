@@ -172,8 +172,10 @@ public enum ReportWriter {
         }
     }
 
-    /// Renders accounts.csv, holdings.csv, stress.csv and summary.json into `destination`.
-    public static func write(_ result: RunResult, to destination: URL, runStarted: DispatchTime) throws(Failure) {
+    /// Renders accounts.csv, holdings.csv, stress.csv and summary.json into `destination`; returns the run's
+    /// phase timings including the report phase.
+    @discardableResult
+    public static func write(_ result: RunResult, to destination: URL, runStarted: DispatchTime) throws(Failure) -> PhaseTimings {
         var r = result
         let start = DispatchTime.now()
         let folder: ReportFolder
@@ -192,6 +194,7 @@ public enum ReportWriter {
             let wall = Double(now.uptimeNanoseconds - runStarted.uptimeNanoseconds) / 1e9
             try folder.write(SummaryReport.render(r, inputChecksums: sums, wallSeconds: wall), to: "summary.json")
             try folder.commit()
+            return r.timings
         } catch let failure as ReportFolder.Failure {
             folder.discard()
             throw .folder(failure)

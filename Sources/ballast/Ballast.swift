@@ -62,11 +62,13 @@ extension Ballast {
 
         func run() throws {
             let started = DispatchTime.now()
+            let progress = ConsoleProgress.make(quiet: quiet)
             let logger = Console.logger(quiet: quiet)
             let result: RunResult
             do {
-                result = try RiskPipeline.run(book.runOptions(threads: threads), logger: logger)
+                result = try RiskPipeline.run(book.runOptions(threads: threads), progress: progress)
             } catch {
+                if progress is TerminalBar { TerminalBar.clear() }
                 switch error {
                 case .input(let issues):
                     Console.printErrors(issues.map(\.description))
@@ -76,16 +78,23 @@ extension Ballast {
                     throw ExitCode(1)
                 }
             }
-            logger.info("writing report to \(out)")
+            progress.begin(.report, detail: "writing \(out)/")
+            let timings: PhaseTimings
             do {
-                try ReportWriter.write(result, to: URL(fileURLWithPath: out), runStarted: started)
+                timings = try ReportWriter.write(result, to: URL(fileURLWithPath: out), runStarted: started)
             } catch {
+                if progress is TerminalBar { TerminalBar.clear() }
                 Console.printErrors(["ballast: \(error)"])
                 throw ExitCode(1)
             }
+            if progress is TerminalBar { TerminalBar.clear() }
+            guard !quiet else { return }
             for warning in result.warnings { logger.warning("\(warning)") }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-            logger.info("done: \(result.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s → \(out)/")
+            let phases = Phase.summaryOrder.compactMap { phase in
+                timings.seconds[phase].map { "\(phase.rawValue) \(String(format: "%.2f", $0))" }
+            }.joined(separator: ", ")
+            logger.info("done: \(result.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s (\(phases)) → \(out)/")
         }
     }
 
