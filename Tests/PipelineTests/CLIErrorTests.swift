@@ -162,3 +162,21 @@ extension CLIErrorTests {
         #expect(((json["book"] as! [String: Any])["var_param"] as? Double)?.isFinite == true)
     }
 }
+
+extension CLIErrorTests {
+    /// Off a terminal, progress is one log line per phase in order, then the timings; `--quiet` prints nothing.
+    @Test func progressLinesOffATerminalAndSilenceWithQuiet() throws {
+        let out = try CLI.temporaryDirectory("progress").appendingPathComponent("r")
+        let loud = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200"])
+        #expect(loud.status == 0)
+        let steps = loud.stderr.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: #"\[[0-9]/8\] [a-z_]+"#, options: .regularExpression) else { return nil }
+            return String(line[range])
+        }
+        #expect(steps == ["[1/8] load", "[2/8] covariance", "[3/8] haircuts", "[4/8] parametric", "[5/8] historical",
+                          "[6/8] monte_carlo", "[7/8] stress", "[8/8] report"])
+        #expect(loud.stderr.contains("done: 150 accounts in"))
+        let quiet = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.isEmpty)
+    }
+}
