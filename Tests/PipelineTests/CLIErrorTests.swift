@@ -180,3 +180,36 @@ extension CLIErrorTests {
         #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.isEmpty)
     }
 }
+
+extension CLIErrorTests {
+    /// Hostile account ids stay inert text: formula cells get a leading `'`, quotes are RFC 4180-escaped, and the
+    /// JSON escapes `<` so nothing can run when a report is opened in a spreadsheet or embedded in a page.
+    @Test func hostileAccountIdsStayInertInEveryOutput() throws {
+        let book = try copyOfBook("hostile")
+        let url = book.appendingPathComponent("positions.csv")
+        var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
+        let first = cells(lines[1])[0], second = cells(lines.first { cells($0)[0] != first && $0.contains(",") && $0 != lines[0] }!)[0]
+        lines = lines.enumerated().map { i, line in
+            guard i > 0, !line.isEmpty else { return line }
+            var c = cells(line)
+            if c[0] == first { c[0] = "<script>alert(1)</script>" }
+            if c[0] == second { c[0] = "\"=HYPERLINK(\"\"x\"\")\"" }
+            return c.joined(separator: ",")
+        }
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let out = book.deletingLastPathComponent().appendingPathComponent("report")
+        let run = try CLI.run(["run", book.path, "--out", out.path, "--quiet", "--set", "mc_paths=200"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let accounts = try String(contentsOf: out.appendingPathComponent("accounts.csv"), encoding: .utf8)
+        #expect(accounts.contains("\n<script>alert(1)</script>,"))
+        #expect(accounts.contains("\n\"'=HYPERLINK(\"\"x\"\")\","))
+        #expect(!accounts.contains("\n=HYPERLINK"))
+        let holdings = try String(contentsOf: out.appendingPathComponent("holdings.csv"), encoding: .utf8)
+        #expect(holdings.contains("\n\"'=HYPERLINK(\"\"x\"\")\","))
+        // Parsed back, the ids are the neutralised texts.
+        let ids = Set(try SimpleCSV.records(out.appendingPathComponent("accounts.csv")).map { $0["account"]! })
+        #expect(ids.contains("<script>alert(1)</script>") && ids.contains("'=HYPERLINK(\"x\")"))
+        let summary = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
+        #expect(!summary.contains("<script>"))
+    }
+}
