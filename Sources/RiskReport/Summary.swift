@@ -172,7 +172,7 @@ public enum ReportWriter {
         }
     }
 
-    /// Renders accounts.csv, holdings.csv, stress.csv and summary.json into `destination`; returns the run's
+    /// Renders accounts.csv, holdings.csv, stress.csv, summary.json and report.html into `destination`; returns the run's
     /// phase timings including the report phase.
     @discardableResult
     public static func write(_ result: RunResult, to destination: URL, runStarted: DispatchTime) throws(Failure) -> PhaseTimings {
@@ -193,6 +193,7 @@ public enum ReportWriter {
             r.timings.add(.report, seconds: Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
             let wall = Double(now.uptimeNanoseconds - runStarted.uptimeNanoseconds) / 1e9
             try folder.write(SummaryReport.render(r, inputChecksums: sums, wallSeconds: wall), to: "summary.json")
+            try folder.write(HTMLReport.render(r, inputChecksums: sums, wallSeconds: wall), to: "report.html")
             try folder.commit()
             return r.timings
         } catch let failure as ReportFolder.Failure {
