@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "RiskModel", targets: ["RiskModel"]),
         .library(name: "RiskMetrics", targets: ["RiskMetrics"]),
+        .library(name: "Rebalancing", targets: ["Rebalancing"]),
         .library(name: "RiskPipeline", targets: ["RiskPipeline"]),
     ],
     dependencies: [
@@ -32,9 +33,11 @@ let package = Package(
         .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         // Covariance, VaR/ES, haircuts, ratios.
         .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"]),
+        // Optimized target collateral: the QP solver and its problem builder (SPEC §3.6).
+        .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"]),
         // Runs the stages over the book: batches, parallelism, phase timings.
         .target(name: "RiskPipeline", dependencies: [
-            "RiskModel", "RiskInput", "RiskMetrics", "LinearAlgebra",
+            "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "LinearAlgebra",
         ], exclude: ["README.md"]),
         // CSV and JSON writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
         .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
+        .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
             "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast",
         ]),

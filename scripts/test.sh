@@ -11,4 +11,6 @@ check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
 "$(swift build --show-bin-path)/ballast" run Data/sample --out "$check_dir/report" --quiet
 scripts/check-report.sh "$check_dir/report"
-swift test --skip-build --disable-xctest
+# --no-parallel: several suites check bit-identical results across worker counts, and OpenBLAS's thread count is
+# process-global; suites running side by side could change it under each other's dgemm calls.
+swift test --skip-build --disable-xctest --no-parallel

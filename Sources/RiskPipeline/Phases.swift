@@ -15,7 +15,7 @@ public enum Phase: String, Sendable, CaseIterable {
 extension Phase {
     /// The phases a run reports progress for, in order (the report phase is the writer's).
     public static let progressOrder: [Phase] = [.load, .covariance, .haircuts, .parametric, .historical, .monteCarlo,
-                                                .stress, .report]
+                                                .stress, .rebalance, .report]
 }
 
 /// Where a run reports which phase it is in. The CLI draws a progress bar on a terminal, log lines otherwise.

@@ -3,6 +3,7 @@ import LinearAlgebra
 import RiskInput
 import RiskMetrics
 import RiskModel
+import Rebalancing
 
 /// What one run needs from the caller.
 public struct RunOptions: Sendable {
@@ -53,6 +54,8 @@ public struct RunResult: Sendable {
     /// Stress scenarios (scenarios.csv, then the replays) and their results (SPEC §3.5).
     public let stressScenarios: StressScenarios
     public let stress: StressResult
+    /// Optimized target collateral for the accounts in scope (SPEC §3.6).
+    public let rebalancing: RebalancingResult
     public var timings: PhaseTimings
     public let threads: Int
     public let warnings: [String]
@@ -79,7 +82,8 @@ public enum RiskPipeline {
         }
     }
 
-    /// The nightly run: load → covariance → haircuts and ratios → parametric → historical → Monte Carlo → stress.
+    /// The nightly run: load → covariance → haircuts and ratios → parametric → historical → Monte Carlo → stress →
+    /// rebalancing.
     public static func run(_ options: RunOptions, progress: any RunProgress = SilentProgress()) throws(PipelineError) -> RunResult {
         var timings = PhaseTimings()
         let threads = options.threads
@@ -155,7 +159,17 @@ public enum RiskPipeline {
             StressTester.run(book: loaded.book, assessment: assessment, scenarios: stressScenarios, haircuts: haircuts,
                              config: config, workers: threads)
         }
+        progress.begin(.rebalance, detail: "rebalance=\(config.rebalance.rawValue), objective=\(config.objective.rawValue)")
+        let rebalancing = timings.measure(.rebalance) {
+            RebalancingEngine.run(book: loaded.book, assessment: assessment, covariance: covariance.matrix,
+                                  haircuts: haircuts, schedule: loaded.schedule, prices: window.latestPrices,
+                                  settlementAsset: settlement, inUniverse: window.inUniverse, scale: scale,
+                                  config: config, workers: threads)
+        }
         var warnings = loaded.warnings + window.warnings + covariance.warnings + stressScenarios.warnings
+        if let failed = rebalancing.counts[.failed], failed > 0 {
+            warnings.append("rebalancing failed for \(failed) of \(rebalancing.inScope) accounts in scope (see rebalance_reason in accounts.csv)")
+        }
         let invalid = assessment.invalid.indices.filter { assessment.invalid[$0] }
         for a in invalid.prefix(20) {
             warnings.append("account \(loaded.book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
@@ -168,7 +182,7 @@ public enum RiskPipeline {
         return RunResult(input: loaded, config: config, asOfDate: loaded.prices.asOfDate, prices: window.latestPrices,
                          covariance: covariance, scale: scale, assessment: assessment, parametric: parametric,
                          historical: historical, monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor,
-                         stressScenarios: stressScenarios, stress: stress,
+                         stressScenarios: stressScenarios, stress: stress, rebalancing: rebalancing,
                          timings: timings, threads: threads, warnings: warnings)
     }
 

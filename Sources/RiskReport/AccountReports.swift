@@ -1,18 +1,14 @@
+import Rebalancing
 import RiskMetrics
 import RiskModel
 import RiskPipeline
-
-/// A row of holdings.csv: one (account, holding) pair, by CSR index.
-public struct HoldingRow: Sendable {
-    public let account: Int
-    public let holding: Int
-}
 
 /// The columns of accounts.csv (SPEC §4), in order. Columns of capabilities not built yet are empty.
 public enum AccountColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
         let a = r.assessment, p = r.parametric, book = r.book, config = r.config
         let hist = r.historical, mc = r.monteCarlo, stress = r.stress, scenarioNames = r.stressScenarios.names
+        let rb = r.rebalancing
         return [
             Column("account") { .text(book.accountIDs[$0]) },
             Column("collateral_usd") { .number(a.collateral[$0]) },
@@ -36,14 +32,14 @@ public enum AccountColumns {
             Column("excess_usd") { .number(a.excess[$0]) },
             Column("worst_scenario") { stress.worstScenario[$0] >= 0 ? .text(scenarioNames[stress.worstScenario[$0]]) : .empty },
             Column("worst_scenario_loss_usd") { .number(stress.worstScenarioLoss[$0]) },
-            Column("rebalance_status") { _ in .empty },
-            Column("target_var_param") { _ in .empty },
-            Column("target_hcv_usd") { _ in .empty },
-            Column("target_collateral_ratio") { _ in .empty },
-            Column("target_topup_usd") { _ in .empty },
-            Column("turnover_usd") { _ in .empty },
-            Column("cost_usd") { _ in .empty },
-            Column("rebalance_reason") { _ in .empty },
+            Column("rebalance_status") { .text(rb.status[$0].rawValue) },
+            Column("target_var_param") { .number(rb.targetVaR[$0]) },
+            Column("target_hcv_usd") { .number(rb.targetHCV[$0]) },
+            Column("target_collateral_ratio") { .number(rb.targetRatio[$0]) },
+            Column("target_topup_usd") { .number(rb.targetTopup[$0]) },
+            Column("turnover_usd") { .number(rb.turnover[$0]) },
+            Column("cost_usd") { .number(rb.cost[$0]) },
+            Column("rebalance_reason") { .text(rb.reason[$0]) },
         ]
     }
 
@@ -52,39 +48,80 @@ public enum AccountColumns {
     }
 }
 
-/// The columns of holdings.csv (SPEC §4), in order.
+/// A row of holdings.csv: an account's holding (CSR index) or an asset it only buys, with its rebalancing target row.
+public struct HoldingRow: Sendable {
+    public let account: Int
+    /// CSR index of the holding, −1 for an asset the account only buys.
+    public let holding: Int
+    /// Index into the rebalancing target rows, −1 when the account has none (not in scope, failed).
+    public let target: Int
+}
+
+/// The columns of holdings.csv (SPEC §4), in order. Rows of assets only bought have quantity 0, exposure 0,
+/// HCV 0 and empty haircut and component VaR.
 public enum HoldingColumns {
     public static func columns(_ r: RunResult) -> [Column<HoldingRow>] {
         let a = r.assessment, p = r.parametric, book = r.book, tickers = r.schedule.tickers, prices = r.prices
+        let targets = r.rebalancing.rows
+        @Sendable func asset(_ row: HoldingRow) -> Int {
+            row.holding >= 0 ? Int(book.assetIndex[row.holding]) : Int(targets.asset[row.target])
+        }
         return [
             Column("account") { .text(book.accountIDs[$0.account]) },
-            Column("asset") { .text(tickers[Int(book.assetIndex[$0.holding])]) },
-            Column("quantity") { .number(book.quantity[$0.holding]) },
-            Column("price") { .number(prices[Int(book.assetIndex[$0.holding])]) },
-            Column("exposure_usd") { .number(a.exposure[$0.holding]) },
-            Column("haircut") { .number(a.haircut[$0.holding]) },
-            Column("hcv_usd") { .number(a.holdingHCV[$0.holding]) },
-            Column("component_var") { .number(p.componentVaR[$0.holding]) },
-            Column("target_usd") { _ in .empty },
-            Column("target_weight") { _ in .empty },
-            Column("trade_usd") { _ in .empty },
-            Column("trade_quantity") { _ in .empty },
+            Column("asset") { .text(tickers[asset($0)]) },
+            Column("quantity") { $0.holding >= 0 ? .number(book.quantity[$0.holding]) : .number(0) },
+            Column("price") { .number(prices[asset($0)]) },
+            Column("exposure_usd") { $0.holding >= 0 ? .number(a.exposure[$0.holding]) : .number(0) },
+            Column("haircut") { $0.holding >= 0 ? .number(a.haircut[$0.holding]) : .empty },
+            Column("hcv_usd") { $0.holding >= 0 ? .number(a.holdingHCV[$0.holding]) : .number(0) },
+            Column("component_var") { $0.holding >= 0 ? .number(p.componentVaR[$0.holding]) : .empty },
+            Column("target_usd") { $0.target >= 0 ? .number(targets.targetUSD[$0.target]) : .empty },
+            Column("target_weight") { $0.target >= 0 ? .number(targets.weight[$0.target]) : .empty },
+            Column("trade_usd") { $0.target >= 0 ? .number(targets.tradeUSD[$0.target]) : .empty },
+            Column("trade_quantity") { $0.target >= 0 ? .number(targets.tradeQuantity[$0.target]) : .empty },
         ]
     }
 
-    /// The account of every holding (CSR row index), in book order.
-    public static func accountOfHolding(_ book: Book) -> [Int32] {
-        var owner = [Int32](repeating: 0, count: book.holdingCount)
-        for account in 0 ..< book.accountCount {
-            for holding in book.holdings(of: account) { owner[holding] = Int32(account) }
+    /// Every row in order: each account's holdings (book order), then the assets it only buys.
+    /// Stored as three Int32 arrays (12 bytes a row).
+    struct RowIndex: Sendable {
+        var account: [Int32] = []
+        var holding: [Int32] = []
+        var target: [Int32] = []
+        subscript(i: Int) -> HoldingRow {
+            HoldingRow(account: Int(account[i]), holding: Int(holding[i]), target: Int(target[i]))
         }
-        return owner
+    }
+
+    static func rowIndex(_ r: RunResult) -> RowIndex {
+        let book = r.book, rb = r.rebalancing
+        var index = RowIndex()
+        index.account.reserveCapacity(book.holdingCount)
+        index.holding.reserveCapacity(book.holdingCount)
+        index.target.reserveCapacity(book.holdingCount)
+        for a in 0 ..< book.accountCount {
+            let holdings = book.holdings(of: a)
+            let targets = rb.targetRows(of: a)
+            for (offset, k) in holdings.enumerated() {
+                index.account.append(Int32(a))
+                index.holding.append(Int32(k))
+                index.target.append(targets.isEmpty ? -1 : Int32(targets.lowerBound + offset))
+            }
+            if targets.count > holdings.count {
+                for t in (targets.lowerBound + holdings.count) ..< targets.upperBound {
+                    index.account.append(Int32(a))
+                    index.holding.append(-1)
+                    index.target.append(Int32(t))
+                }
+            }
+        }
+        return index
     }
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) rethrows {
-        let owner = accountOfHolding(r.book)
-        try CSVWriter.stream(columns: columns(r), count: r.book.holdingCount,
-                             row: { HoldingRow(account: Int(owner[$0]), holding: $0) }, workers: workers, to: sink)
+        let index = rowIndex(r)
+        try CSVWriter.stream(columns: columns(r), count: index.account.count, row: { index[$0] }, workers: workers,
+                             to: sink)
     }
 }
 

@@ -321,16 +321,58 @@ public enum HTMLReport {
     }
 
     static func rebalancing(_ r: RunResult, _ f: HTMLReportFigures, into page: inout Page) {
-        let c = r.config
+        let c = r.config, rb = r.rebalancing
         page.open("rebalancing", lead: "Net collateral bought and sold per asset by the optimized rebalancing of "
             + "the accounts in scope (SPEC §3.6).")
-        page.note("<strong>Not computed in this run.</strong> Collateral rebalancing is not built yet, so there are no "
-            + "target weights, trades or flows by asset. The rebalancing columns of accounts.csv and holdings.csv are "
-            + "empty and summary.json lists <code>rebalance</code> under <code>not_computed</code>. Configured: "
-            + "rebalance = \(HTML.escape(c.rebalance.rawValue)), objective = \(HTML.escape(c.objective.rawValue)), "
-            + "target ratio \(HumanNumber.ratio(c.targetRatio)). Meanwhile, restoring the target ratio by top-ups alone "
-            + "takes \(HumanNumber.usd(f.totals.topup)) of \(HTML.escape(c.settlementAsset)) across "
-            + "\(HumanNumber.count(f.totals.topupAccounts, "account")).", id: "rebalancing-not-computed")
+        guard c.rebalance != .none, rb.inScope > 0 else {
+            page.note("<strong>Not computed in this run.</strong> "
+                + (c.rebalance == .none ? "Rebalancing is switched off (rebalance = none)."
+                                        : "No account is in scope (rebalance = \(HTML.escape(c.rebalance.rawValue))).")
+                + " Restoring the target ratio by top-ups alone takes \(HumanNumber.usd(f.totals.topup)) of "
+                + "\(HTML.escape(c.settlementAsset)) across \(HumanNumber.count(f.totals.topupAccounts, "account")).",
+                id: "rebalancing-not-computed")
+            page.close()
+            return
+        }
+        // Bought and sold USD per asset over every account's trades.
+        let n = r.schedule.count
+        var bought = [Double](repeating: 0, count: n), sold = [Double](repeating: 0, count: n)
+        for t in 0 ..< rb.rows.count {
+            let trade = rb.rows.tradeUSD[t], j = Int(rb.rows.asset[t])
+            if trade > 0 { bought[j] += trade } else { sold[j] -= trade }
+        }
+        let traded: [Double] = (0 ..< n).map { bought[$0] + sold[$0] }
+        let order: [Int] = (0 ..< n).filter { traded[$0] > 0 }.sorted { traded[$0] > traded[$1] }
+        let scope = HTML.escape(c.rebalance.rawValue), objective = HTML.escape(c.objective.rawValue)
+        let inScope = HumanNumber.count(rb.inScope, "account")
+        let rebalanced = HumanNumber.count(rb.counts[.rebalanced] ?? 0)
+        let unchanged = HumanNumber.count(rb.counts[.unchanged] ?? 0)
+        let topups = HumanNumber.count(rb.counts[.topupRequired] ?? 0)
+        let failed = HumanNumber.count(rb.counts[.failed] ?? 0)
+        let turnover = HumanNumber.usd(rb.totalTurnover), costs = HumanNumber.usd(rb.totalCost)
+        var summary = "<p>Scope <strong>\(scope)</strong>, objective <strong>\(objective)</strong>: \(inScope) in scope — "
+        summary += "\(rebalanced) rebalanced, \(unchanged) unchanged, \(topups) still need a top-up, \(failed) failed. "
+        summary += "Turnover \(turnover), trading costs \(costs).</p>\n"
+        page.append(summary)
+        guard !order.isEmpty else {
+            page.note("The optimized targets trade nothing.")
+            page.close()
+            return
+        }
+        let top = Array(order.prefix(chartedAssets))
+        let chart = HorizontalBarChart(
+            series: [ChartSeries(name: "Bought", color: Palette.collateral), ChartSeries(name: "Sold", color: Palette.debt)],
+            rows: top.map { HorizontalBarChart.Row(label: CSVText.neutralised(r.schedule.tickers[$0]), values: [bought[$0], sold[$0]]) },
+            axisTitle: "USD", format: { HumanNumber.compact($0) }, tickFormat: { HumanNumber.compact($0, trimmed: true) })
+        page.append("<div class=\"charts\"><div><h3>Bought and sold, top \(top.count) assets by traded value</h3>"
+            + chart.render(label: "Rebalancing flows by asset") + "</div></div>\n")
+        page.append("<table class=\"assets\"><thead><tr><th>Asset</th><th class=\"n\">Bought</th><th class=\"n\">Sold</th>"
+            + "<th class=\"n\">Net flow</th></tr></thead><tbody>\n")
+        for j in order.prefix(tabulatedAssets) {
+            page.append("<tr>" + idCell(r.schedule.tickers[j]) + moneyCell(bought[j]) + moneyCell(sold[j])
+                + moneyCell(rb.netFlows[j]) + "</tr>\n")
+        }
+        page.append("</tbody></table>\n")
         page.close()
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Rebalancing
 import RiskMetrics
 import RiskModel
 import RiskPipeline
@@ -117,11 +118,30 @@ public enum SummaryReport {
                 ])
             })),
             ("riskiest_accounts", .array(riskiest)),
-            ("rebalance", .null),
-            ("not_computed", .array(["rebalance"].map(JSONValue.string))),
+            ("rebalance", rebalanceJSON(r)),
+            ("not_computed", .array([])),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
         return summary.rendered()
+    }
+
+    static func rebalanceJSON(_ r: RunResult) -> JSONValue {
+        let rb = r.rebalancing
+        let tickers = r.schedule.tickers
+        return .object([
+            ("scope", .string(r.config.rebalance.rawValue)),
+            ("objective", .string(r.config.objective.rawValue)),
+            ("in_scope", .integer(rb.inScope)),
+            ("rebalanced", .integer(rb.counts[.rebalanced] ?? 0)),
+            ("unchanged", .integer(rb.counts[.unchanged] ?? 0)),
+            ("topup_required", .integer(rb.counts[.topupRequired] ?? 0)),
+            ("failed", .integer(rb.counts[.failed] ?? 0)),
+            ("turnover_usd", .finite(rb.totalTurnover)),
+            ("cost_usd", .finite(rb.totalCost)),
+            ("net_flows_usd", .object(rb.netFlows.indices.filter { rb.netFlows[$0] != 0 }.map {
+                (tickers[$0], .finite(rb.netFlows[$0]))
+            })),
+        ])
     }
 
     static func factorDescription(_ factor: MonteCarloFactor) -> String {

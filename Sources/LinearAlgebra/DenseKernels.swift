@@ -1,0 +1,60 @@
+import CLinearAlgebra
+
+/// In-place dense kernels on raw, densely packed buffers (leading dimension = n), for solvers that reuse their
+/// workspaces across iterations (the rebalancing QP's Newton step): `LAPACK.cholesky` returns a fresh `Matrix` per
+/// call, which a per-iteration hot path must not allocate. The caller owns the buffers and their sizes.
+public enum DenseKernels {
+    /// Cholesky factorisation in place of a symmetric positive definite n×n matrix (`dpotrf`, column-major
+    /// lower triangle through `LAPACKE_dpotrf_work`; for a symmetric input the layout does not matter).
+    /// Returns LAPACK's info: 0 success, > 0 the order of the leading minor that is not positive definite.
+    public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        // Safe: a holds n·n elements (caller's workspace), leading dimension n.
+        return Int(LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), a, Int32(n)))
+    }
+
+    /// Solves A·X = B in place for `nrhs` right-hand sides stored one after another (column-major n×nrhs)
+    /// with the factor of `choleskyInPlace` (`dpotrs` through `LAPACKE_dpotrs_work`).
+    public static func choleskySolveInPlace(factor: UnsafePointer<Double>, n: Int, rhs: UnsafeMutablePointer<Double>, nrhs: Int) {
+        guard n > 0, nrhs > 0 else { return }
+        // Safe: factor holds n·n elements, rhs holds n·nrhs; leading dimensions n.
+        _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), Int32(nrhs), factor, Int32(n),
+                                rhs, Int32(n))
+    }
+
+    /// y ← S·x for an n×n matrix S stored in full (both triangles), row-major with leading dimension `lda`.
+    /// Plain Swift with a fixed summation order (SIMD4 lanes, then the lanes in order): the result depends only on
+    /// the data — not on OpenBLAS's thread setting or the buffers' alignment — so batches are reproducible.
+    public static func symv(_ s: UnsafePointer<Double>, n: Int, lda: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        let blocks = n / 4
+        for i in 0 ..< n {
+            let row = s + i * lda
+            var acc = SIMD4<Double>(repeating: 0)
+            var k = 0
+            for _ in 0 ..< blocks {
+                let a = SIMD4<Double>(row[k], row[k + 1], row[k + 2], row[k + 3])
+                let b = SIMD4<Double>(x[k], x[k + 1], x[k + 2], x[k + 3])
+                acc = acc.addingProduct(a, b)
+                k += 4
+            }
+            var total = (acc[0] + acc[1]) + (acc[2] + acc[3])
+            while k < n {
+                total += row[k] * x[k]
+                k += 1
+            }
+            y[i] = total
+        }
+    }
+
+    /// y ← A·x for a general m×n row-major A with leading dimension `lda` (`cblas_dgemv`).
+    public static func gemv(_ a: UnsafePointer<Double>, m: Int, n: Int, lda: Int, x: UnsafePointer<Double>,
+                     y: UnsafeMutablePointer<Double>) {
+        guard m > 0 else { return }
+        if n == 0 {
+            for i in 0 ..< m { y[i] = 0 }
+            return
+        }
+        // Safe: A holds m rows of lda ≥ n elements, x n and y m elements.
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+    }
+}

@@ -1,0 +1,403 @@
+import Foundation
+import LinearAlgebra
+import RiskMetrics
+import RiskModel
+
+/// Outcome of rebalancing one account (SPEC §3.6, `rebalance_status`).
+public enum RebalanceStatus: String, Sendable, CaseIterable {
+    case rebalanced
+    case unchanged
+    case topupRequired = "topup_required"
+    case failed
+    case notInScope = "not_in_scope"
+}
+
+/// Everything the per-account problems share: market data, schedule terms, configuration. Immutable.
+public struct RebalancingContext: Sendable {
+    public let covariance: Matrix
+    public let haircuts: HaircutCalculator
+    public let prices: [Double]
+    public let settlementAsset: Int
+    public let scale: NormalRiskScale
+    public let config: RiskConfig
+    /// May be bought: eligible in the schedule and in the risk universe.
+    public let buyable: [Bool]
+    /// Assets that may be bought, in schedule order (the candidates beyond an account's own holdings).
+    public let buyableAssets: [Int32]
+    public let maxWeight: [Double]
+    /// k_i = cost_bps / 10⁴.
+    public let costFraction: [Double]
+    /// Haircut of a marginal unit per asset (T = T₀).
+    public let marginalHaircut: [Double]
+    /// Normalisation of Σ inside the solver: mean of its diagonal (1 when Σ = 0).
+    public let varianceScale: Double
+    /// Solve every problem on the account's full universe (tests; the working set is the default).
+    public var fullUniverse = false
+
+    public init(covariance: Matrix, haircuts: HaircutCalculator, schedule: CollateralSchedule, prices: [Double],
+                settlementAsset: Int, inUniverse: [Bool], scale: NormalRiskScale, config: RiskConfig) {
+        let n = schedule.count
+        precondition(covariance.rows == n && covariance.columns == n && prices.count == n && inUniverse.count == n,
+                     "rebalancing inputs must cover the schedule")
+        self.covariance = covariance
+        self.haircuts = haircuts
+        self.prices = prices
+        self.settlementAsset = settlementAsset
+        self.scale = scale
+        self.config = config
+        buyable = (0 ..< n).map { schedule[$0].eligible && inUniverse[$0] }
+        buyableAssets = (0 ..< n).filter { schedule[$0].eligible && inUniverse[$0] }.map { Int32($0) }
+        maxWeight = schedule.assets.map(\.maxWeight)
+        costFraction = schedule.assets.map(\.costFraction)
+        marginalHaircut = (0 ..< n).map { haircuts.marginalHaircut(asset: $0) }
+        var trace = 0.0
+        for i in 0 ..< n { trace += covariance[i, i] }
+        varianceScale = n > 0 && trace > 0 ? trace / Double(n) : 1
+    }
+}
+
+/// One account's result; its target rows are appended to the caller's `TargetRows`.
+public struct AccountTarget: Sendable {
+    public var status: RebalanceStatus
+    public var reason: String = ""
+    public var targetVaR = Double.nan
+    public var targetHCV = Double.nan
+    public var targetRatio = Double.nan
+    public var targetTopup = Double.nan
+    public var turnover = Double.nan
+    public var cost = Double.nan
+    /// Assets in the final solve (diagnostics).
+    public var problemSize = 0
+    /// Working-set rounds (diagnostics).
+    public var rounds = 0
+
+    public init(status: RebalanceStatus) { self.status = status }
+}
+
+/// Target rows in compressed form: one entry per (account, asset) held or traded, accounts' rows contiguous.
+public struct TargetRows: Sendable {
+    public var asset: [Int32] = []
+    public var targetUSD: [Double] = []
+    public var weight: [Double] = []
+    public var tradeUSD: [Double] = []
+    public var tradeQuantity: [Double] = []
+    public init() {}
+    public var count: Int { asset.count }
+
+    mutating func append(asset j: Int, target: Double, weight w: Double, trade: Double, quantity: Double) {
+        asset.append(Int32(j)); targetUSD.append(target); weight.append(w); tradeUSD.append(trade); tradeQuantity.append(quantity)
+    }
+
+    mutating func append(contentsOf other: TargetRows) {
+        asset += other.asset; targetUSD += other.targetUSD; weight += other.weight
+        tradeUSD += other.tradeUSD; tradeQuantity += other.tradeQuantity
+    }
+}
+
+/// The problem builder and per-account solve of SPEC §3.6, with reusable buffers (one per worker thread).
+///
+/// Universe U of an account: its collateral holdings (holding order), then every buyable asset it does not hold
+/// as collateral (schedule order). Debt assets enter the objective through the anchor only (unless buyable).
+/// Scaled units y = x/C. Bounds u_i = max(max_weight_i·C, c_i)/C for buyable assets, c_i/C otherwise (sell only).
+/// Coverage values g_i = 1 − h_i with h_i the account's current haircut (held) or the marginal one (not held).
+/// The solver's objective is the SPEC's divided by H·C·s (s = mean variance): (y − ã)ᵀ(Σ/s)(y − ã) +
+/// θ/(H·s)·Σ k_i|y_i − c̃_i| — the same minimiser, numbers of order one.
+///
+/// Working set: the QP is first solved on the held collateral, the buyable debt assets and the support of the
+/// coverage LP's maximiser; an excluded asset j (not held, so y_j = 0 at its lower bound) enters when its bound
+/// multiplier 2(Py)_j + ℓ_j + κ_j − η − ζ(g_j − k_j) is below −1e-9·(1 + |η|) — the KKT condition of the full
+/// problem — and the problem is solved again, until no excluded asset violates it. The final point is then a KKT
+/// point of the full universe, hence its optimum.
+public final class AccountRebalancer {
+    public let context: RebalancingContext
+    public let solver = QPSolver()
+    /// Universe of the current account: schedule index, USD holdings, caps, haircuts.
+    private var universe: [Int] = []
+    private var held: [Double] = []
+    private var cap: [Double] = []
+    private var haircut: [Double] = []
+    /// Scaled data over U.
+    private var cS: [Double] = [], uS: [Double] = [], gS: [Double] = [], kS: [Double] = [], linearU: [Double] = []
+    private var lpY: [Double] = [], lpOrder: [Int] = []
+    /// Universe position of each schedule asset, −1 outside (reset after each account).
+    private var position: [Int]
+    private var inWorkingSet: [Bool] = []
+    private var working: [Int] = []
+    private var yU: [Double] = []
+    private var x: [Double] = []
+    private var anchorAssets: [Int] = [], anchorValues: [Double] = []
+    private var pyOut: [Double] = [], scratch: [Double] = []
+
+    public init(context: RebalancingContext) {
+        self.context = context
+        position = [Int](repeating: -1, count: context.prices.count)
+    }
+
+    /// Solves account `a` and appends its target rows to `rows`.
+    public func rebalance(account a: Int, book: Book, assessment: CollateralAssessment, rows: inout TargetRows) -> AccountTarget {
+        let holdings = book.holdings(of: a)
+        let config = context.config
+        let collateral = assessment.collateral[a], debt = assessment.debt[a]
+        if assessment.invalid[a] || !collateral.isFinite || !debt.isFinite {
+            var result = AccountTarget(status: .failed)
+            result.reason = "non-finite exposures"
+            return result
+        }
+        let settlementValue = 1 - assessment.settlementHaircut
+        let required = config.targetRatio * debt
+        if !(collateral > 0) {
+            var result = AccountTarget(status: debt > 0 ? .topupRequired : .unchanged)
+            result.targetHCV = 0
+            result.targetRatio = debt > 0 ? 0 : .nan
+            result.targetTopup = max(0, required) / settlementValue
+            result.turnover = 0
+            result.cost = 0
+            result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: nil)
+            for k in holdings {
+                rows.append(asset: Int(book.assetIndex[k]), target: 0, weight: 0, trade: 0, quantity: 0)
+            }
+            return result
+        }
+        defer { for j in universe { position[j] = -1 } }
+        buildUniverse(book: book, account: a, assessment: assessment)
+        let n = universe.count
+        let C = collateral
+        // Scaled data and the coverage LP over the whole universe.
+        for i in 0 ..< n {
+            let j = universe[i]
+            cS[i] = held[i] / C
+            uS[i] = cap[i] / C
+            gS[i] = 1 - haircut[i]
+            kS[i] = context.costFraction[j]
+        }
+        let maxCoverage = CoverageLP.maximize(n: n, current: cS, upper: uS, value: gS, cost: kS,
+                                              y: &lpY, order: &lpOrder)
+        let rhs = required / C
+        let feasible = maxCoverage >= rhs
+        let floor = min(rhs, maxCoverage - 1e-10)
+        // Anchor ã (scaled) on the account's own holdings, and ℓ = −2(Σã)_U / s.
+        anchorAssets.removeAll(keepingCapacity: true)
+        anchorValues.removeAll(keepingCapacity: true)
+        for k in holdings {
+            let e = assessment.exposure[k]
+            let v = config.objective == .minVariance ? max(-e, 0) : max(e, 0)
+            if v > 0 {
+                anchorAssets.append(Int(book.assetIndex[k]))
+                anchorValues.append(v / C)
+            }
+        }
+        let s = context.varianceScale
+        let sigma = context.covariance
+        for i in 0 ..< n {
+            let j = universe[i]
+            var acc = 0.0
+            for t in anchorAssets.indices { acc += sigma.elements[j * sigma.columns + anchorAssets[t]] * anchorValues[t] }
+            linearU[i] = -2 * acc / s
+        }
+        let kappaScale = config.costAversion / (config.horizonDays * s)
+
+        // Working set.
+        for i in 0 ..< n { inWorkingSet[i] = context.fullUniverse || cS[i] > 0 || lpY[i] > 0 }
+        for k in holdings where assessment.exposure[k] < 0 {
+            let i = position[Int(book.assetIndex[k])]
+            if i >= 0 { inWorkingSet[i] = true }
+        }
+        // Large working sets (institutional accounts) go straight to the full universe: each extra round would
+        // cost a dense solve of about the same size.
+        var initial = 0
+        for i in 0 ..< n where inWorkingSet[i] { initial += 1 }
+        if 2 * initial >= n { for i in 0 ..< n { inWorkingSet[i] = true } }
+        var rounds = 0
+        var outcome = QPSolver.Outcome.solved(iterations: 0)
+        while true {
+            rounds += 1
+            working.removeAll(keepingCapacity: true)
+            for i in 0 ..< n where inWorkingSet[i] { working.append(i) }
+            let w = working.count
+            solver.resize(w)
+            for a in 0 ..< w {
+                let i = working[a], ja = universe[i]
+                let rowBase = ja * sigma.columns
+                for b in 0 ..< w { solver.quadratic[a * w + b] = sigma.elements[rowBase + universe[working[b]]] / s }
+                solver.linear[a] = linearU[i]
+                solver.current[a] = cS[i]
+                solver.upper[a] = uS[i]
+                solver.costWeight[a] = kappaScale * kS[i]
+                solver.coverageValue[a] = gS[i]
+                solver.coverageCost[a] = kS[i]
+            }
+            solver.coverageFloor = floor
+            outcome = solver.solve()
+            guard case .solved = outcome else { break }
+            // KKT check of the excluded assets.
+            var added = false
+            let eta = solver.eta, zeta = solver.zeta
+            for i in 0 ..< n where !inWorkingSet[i] {
+                let ji = universe[i]
+                let rowBase = ji * sigma.columns
+                var py = 0.0
+                for a in 0 ..< w { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
+                let multiplier = 2 * py / s + linearU[i] + kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
+                if multiplier < -1e-9 * (1 + abs(eta)) {
+                    inWorkingSet[i] = true
+                    added = true
+                }
+            }
+            if !added { break }
+            // After three rounds, include everything: the next solve is the last.
+            if rounds >= 3 { for i in 0 ..< n { inWorkingSet[i] = true } }
+        }
+        var result = AccountTarget(status: .rebalanced)
+        result.rounds = rounds
+        result.problemSize = working.count
+        switch outcome {
+        case .solved: break
+        case .infeasible(let best):
+            result.status = .failed
+            result.reason = "coverage infeasible in the solver (max \(best * C) USD)"
+            return result
+        case .notConverged(let iterations, let primal, let dual, let comp):
+            result.status = .failed
+            result.reason = "QP did not converge in \(iterations) iterations (residuals \(primal), \(dual), \(comp))"
+            return result
+        case .numericalFailure(let why):
+            result.status = .failed
+            result.reason = "QP numerical failure: \(why)"
+            return result
+        }
+
+        // Targets in USD, snapped onto 0, the cap or the holding, total kept at C.
+        for i in 0 ..< n { x[i] = 0 }
+        for a in working.indices { x[working[a]] = solver.y[a] * C }
+        let snap = 1e-10 * C
+        var total = 0.0, largestFree = -1
+        for i in 0 ..< n {
+            var v = x[i]
+            if abs(v) <= snap { v = 0 } else if abs(v - cap[i]) <= snap { v = cap[i] } else if abs(v - held[i]) <= snap { v = held[i] }
+            x[i] = v
+            total += v
+            if v > 0 && v < cap[i] && v != held[i] && (largestFree < 0 || v > x[largestFree]) { largestFree = i }
+        }
+        if largestFree >= 0 { x[largestFree] += C - total }
+        // Prefer no trade when it is (numerically) as good: today's holdings meet the floor and are no worse.
+        var turnover = 0.0
+        for i in 0 ..< n { turnover += abs(x[i] - held[i]) }
+        if turnover > 0 {
+            var coverageNow = 0.0
+            for i in 0 ..< n { coverageNow += gS[i] * cS[i] }
+            var noTrade = turnover < 1e-9 * C
+            if !noTrade && coverageNow >= floor {
+                for a in working.indices { scratch[a] = cS[working[a]] }
+                let objectiveNow = scratch.withUnsafeBufferPointer { solver.objective(at: $0.baseAddress!) }
+                noTrade = objectiveNow <= solver.objective + 1e-9 * abs(solver.objective) + 1e-15
+            }
+            if noTrade {
+                for i in 0 ..< n { x[i] = held[i] }
+                turnover = 0
+            }
+        }
+        result.status = !feasible ? .topupRequired : (turnover == 0 ? .unchanged : .rebalanced)
+
+        // Report figures.
+        var cost = 0.0, hcvSolve = 0.0, hcvNew = 0.0
+        for i in 0 ..< n {
+            let j = universe[i]
+            let t = abs(x[i] - held[i])
+            cost += context.costFraction[j] * t
+            hcvSolve += (1 - haircut[i]) * x[i]
+            if x[i] > 0 { hcvNew += (1 - context.haircuts.haircut(asset: j, collateralUSD: x[i])) * x[i] }
+        }
+        result.turnover = turnover
+        result.cost = cost
+        result.targetHCV = hcvNew - cost
+        result.targetRatio = debt > 0 ? result.targetHCV / debt : .nan
+        result.targetTopup = result.status == .topupRequired ? max(0, required - (hcvSolve - cost)) / settlementValue : 0
+        result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: n)
+
+        // Rows: every holding (debt rows carry the target of a bought debt asset), then assets only bought.
+        for k in holdings {
+            let j = Int(book.assetIndex[k])
+            let i = position[j]
+            let target = i >= 0 ? x[i] : 0
+            let trade = i >= 0 ? x[i] - held[i] : 0
+            rows.append(asset: j, target: target, weight: target / C, trade: trade, quantity: trade / context.prices[j])
+        }
+        for i in 0 ..< n where held[i] == 0 && x[i] > 0 && !heldAsDebt(universe[i], book: book, account: a) {
+            let j = universe[i]
+            rows.append(asset: j, target: x[i], weight: x[i] / C, trade: x[i], quantity: x[i] / context.prices[j])
+        }
+        return result
+    }
+
+    private func heldAsDebt(_ j: Int, book: Book, account a: Int) -> Bool {
+        for k in book.holdings(of: a) where Int(book.assetIndex[k]) == j { return true }
+        return false
+    }
+
+    private func buildUniverse(book: Book, account a: Int, assessment: CollateralAssessment) {
+        universe.removeAll(keepingCapacity: true)
+        held.removeAll(keepingCapacity: true)
+        cap.removeAll(keepingCapacity: true)
+        haircut.removeAll(keepingCapacity: true)
+        let C = assessment.collateral[a]
+        for k in book.holdings(of: a) {
+            let e = assessment.exposure[k]
+            guard e > 0 else { continue }
+            let j = Int(book.assetIndex[k])
+            position[j] = universe.count
+            universe.append(j)
+            held.append(e)
+            cap.append(context.buyable[j] ? max(context.maxWeight[j] * C, e) : e)
+            haircut.append(assessment.haircut[k])
+        }
+        for j32 in context.buyableAssets {
+            let j = Int(j32)
+            guard position[j] < 0 else { continue }
+            position[j] = universe.count
+            universe.append(j)
+            held.append(0)
+            cap.append(context.maxWeight[j] * C)
+            haircut.append(context.marginalHaircut[j])
+        }
+        let n = universe.count
+        if cS.count < n {
+            let grow = max(n, 2 * cS.count)
+            for buffer in [\AccountRebalancer.cS, \.uS, \.gS, \.kS, \.linearU, \.lpY, \.yU, \.x, \.pyOut, \.scratch] as
+                [ReferenceWritableKeyPath<AccountRebalancer, [Double]>] {
+                self[keyPath: buffer] = [Double](repeating: 0, count: grow)
+            }
+            lpOrder = [Int](repeating: 0, count: 2 * grow)
+            inWorkingSet = [Bool](repeating: false, count: grow)
+        }
+    }
+
+    /// z·√h·√((x − d)ᵀΣ(x − d)) over the account's own assets and its targets (`targets` = universe size, or nil
+    /// for x = 0).
+    private func valueAtRisk(book: Book, account a: Int, assessment: CollateralAssessment, targets: Int?) -> Double {
+        // Net target exposure per asset: x over the universe, minus debts.
+        anchorAssets.removeAll(keepingCapacity: true)
+        anchorValues.removeAll(keepingCapacity: true)
+        if let n = targets {
+            for i in 0 ..< n where x[i] != 0 {
+                anchorAssets.append(universe[i])
+                anchorValues.append(x[i])
+            }
+        }
+        for k in book.holdings(of: a) where assessment.exposure[k] < 0 {
+            let j = Int(book.assetIndex[k])
+            if let t = anchorAssets.firstIndex(of: j) { anchorValues[t] += assessment.exposure[k] } else {
+                anchorAssets.append(j)
+                anchorValues.append(assessment.exposure[k])
+            }
+        }
+        let sigma = context.covariance
+        var variance = 0.0
+        for s in anchorAssets.indices {
+            let row = anchorAssets[s] * sigma.columns
+            var acc = 0.0
+            for t in anchorAssets.indices { acc += sigma.elements[row + anchorAssets[t]] * anchorValues[t] }
+            variance += anchorValues[s] * acc
+        }
+        return context.scale.varPerSigma * max(variance, 0).squareRoot()
+    }
+}

@@ -1,0 +1,82 @@
+/// The largest reachable coverage of SPEC §3.6, a linear program solved exactly by a greedy.
+///
+///     maximize   Σ g_i·y_i − Σ k_i·|y_i − c_i|
+///     subject to Σ y_i = Σ c_i,  0 ≤ y_i ≤ u_i   (u_i ≥ c_i)
+///
+/// Proof of exactness. Write y = c + p − m with 0 ≤ p ≤ u − c, 0 ≤ m ≤ c; since k ≥ 0 a pair with p_i, m_i > 0
+/// never beats the pair reduced by min(p_i, m_i), so the split is exact and the LP becomes
+/// max (g − k)ᵀp − (g + k)ᵀm subject to 1ᵀp = 1ᵀm. For a fixed volume V = 1ᵀp = 1ᵀm the two halves separate
+/// into two fractional knapsacks: the best buys B(V) fill the largest g − k first (B concave, piecewise linear)
+/// and the cheapest sells S(V) empty the smallest g + k first (S convex). B(V) − S(V) is concave in V, so it is
+/// maximised by increasing V while the marginal buy value exceeds the marginal sell value — which is what the
+/// greedy does, one breakpoint at a time. An asset meeting itself gains −2k_i ≤ 0, so the loop stops before that.
+/// Ties are broken by asset position (stable sort), so the maximiser is deterministic.
+public enum CoverageLP {
+    /// Returns the maximal coverage and writes a maximiser into `y` (length n). `order` is scratch of 2n Ints.
+    /// All arrays hold at least n elements; only the first n are read.
+    public static func maximize(n: Int, current c: UnsafePointer<Double>, upper u: UnsafePointer<Double>,
+                                value g: UnsafePointer<Double>, cost k: UnsafePointer<Double>,
+                                y: UnsafeMutablePointer<Double>, order: UnsafeMutablePointer<Int>) -> Double {
+        for i in 0 ..< n { y[i] = c[i] }
+        // Buyers (room above c) by decreasing g − k; sellers (c > 0) by increasing g + k. Insertion sorts keep
+        // ties in index order and allocate nothing (n ≤ a few hundred; O(n²) worst case is below the QP's cost).
+        var buyers = 0, sellers = 0
+        let buy = order, sell = order + n
+        for i in 0 ..< n {
+            if u[i] > c[i] {
+                let v = g[i] - k[i]
+                var j = buyers
+                while j > 0, g[buy[j - 1]] - k[buy[j - 1]] < v { buy[j] = buy[j - 1]; j -= 1 }
+                buy[j] = i
+                buyers += 1
+            }
+            if c[i] > 0 {
+                let v = g[i] + k[i]
+                var j = sellers
+                while j > 0, g[sell[j - 1]] + k[sell[j - 1]] > v { sell[j] = sell[j - 1]; j -= 1 }
+                sell[j] = i
+                sellers += 1
+            }
+        }
+        var bi = 0, si = 0
+        var room = buyers > 0 ? u[buy[0]] - c[buy[0]] : 0
+        var left = sellers > 0 ? c[sell[0]] : 0
+        while bi < buyers && si < sellers {
+            let b = buy[bi], s = sell[si]
+            if g[b] - k[b] <= g[s] + k[s] { break }
+            let amount = min(room, left)
+            y[b] += amount
+            y[s] -= amount
+            room -= amount
+            left -= amount
+            if room <= 0 {
+                y[b] = u[b]   // exactly on the cap
+                bi += 1
+                if bi < buyers { room = u[buy[bi]] - c[buy[bi]] }
+            }
+            if left <= 0 {
+                y[s] = 0      // exactly emptied
+                si += 1
+                if si < sellers { left = c[sell[si]] }
+            }
+        }
+        var total = 0.0
+        for i in 0 ..< n { total += g[i] * y[i] - k[i] * abs(y[i] - c[i]) }
+        return total
+    }
+
+    /// Array convenience for tests and one-off callers.
+    public static func maximize(current c: [Double], upper u: [Double], value g: [Double], cost k: [Double]) -> (coverage: Double, y: [Double]) {
+        let n = c.count
+        precondition(u.count == n && g.count == n && k.count == n, "CoverageLP: lengths differ")
+        if n == 0 { return (0, []) }
+        var y = [Double](repeating: 0, count: n)
+        var order = [Int](repeating: 0, count: 2 * max(n, 1))
+        let best = y.withUnsafeMutableBufferPointer { py in
+            order.withUnsafeMutableBufferPointer { po in
+                maximize(n: n, current: c, upper: u, value: g, cost: k, y: py.baseAddress!, order: po.baseAddress!)
+            }
+        }
+        return (best, y)
+    }
+}
