@@ -207,10 +207,8 @@ public final class AccountRebalancer {
         var initial = 0
         for i in 0 ..< n where inWorkingSet[i] { initial += 1 }
         if 2 * initial >= n { for i in 0 ..< n { inWorkingSet[i] = true } }
-        var rounds = 0
-        var outcome = QPSolver.Outcome.solved(iterations: 0)
-        while true {
-            rounds += 1
+        /// Loads the working set into the solver and solves.
+        func solveWorkingSet(maxIterations: Int) -> QPSolver.Outcome {
             working.removeAll(keepingCapacity: true)
             for i in 0 ..< n where inWorkingSet[i] { working.append(i) }
             let w = working.count
@@ -227,7 +225,13 @@ public final class AccountRebalancer {
                 solver.coverageCost[a] = kS[i]
             }
             solver.coverageFloor = floor
-            outcome = solver.solve()
+            return solver.solve(maxIterations: maxIterations)
+        }
+        var rounds = 0
+        var outcome = QPSolver.Outcome.solved(iterations: 0)
+        while true {
+            rounds += 1
+            outcome = solveWorkingSet(maxIterations: 120)
             guard case .solved = outcome else { break }
             // KKT check of the excluded assets.
             var added = false
@@ -236,7 +240,7 @@ public final class AccountRebalancer {
                 let ji = universe[i]
                 let rowBase = ji * sigma.columns
                 var py = 0.0
-                for a in 0 ..< w { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
+                for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
                 let multiplier = 2 * py / s + linearU[i] + kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
                 if multiplier < -1e-9 * (1 + abs(eta)) {
                     inWorkingSet[i] = true
@@ -246,6 +250,15 @@ public final class AccountRebalancer {
             if !added { break }
             // After three rounds, include everything: the next solve is the last.
             if rounds >= 3 { for i in 0 ..< n { inWorkingSet[i] = true } }
+        }
+        // A rare interior-point stall (complementarity stuck while the residuals are zero): retry once on the full
+        // universe with a longer iteration budget before declaring the account failed.
+        switch outcome {
+        case .notConverged, .numericalFailure:
+            for i in 0 ..< n { inWorkingSet[i] = true }
+            rounds += 1
+            outcome = solveWorkingSet(maxIterations: 250)
+        default: break
         }
         var result = AccountTarget(status: .rebalanced)
         result.rounds = rounds
