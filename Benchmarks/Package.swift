@@ -3,6 +3,15 @@
 // stays out of the main build. Run from this folder: `swift package --disable-sandbox benchmark`.
 import PackageDescription
 
+/// What every benchmark executable links: the harness, the shared fixture and the engine libraries it calls.
+let suiteDependencies: [Target.Dependency] = [
+    .product(name: "Benchmark", package: "benchmark"),
+    "BenchmarkFixtures",
+    .product(name: "LinearAlgebra", package: "Ballast"),
+    .product(name: "RiskModel", package: "Ballast"),
+    .product(name: "RiskMetrics", package: "Ballast"),
+]
+
 let package = Package(
     name: "BallastBenchmarks",
     platforms: [.macOS(.v14)],
@@ -17,15 +26,36 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .executableTarget(
-            name: "ParametricRisk",
+        // The shared synthetic data (tier-L market, retail book, return history, stress scenarios). Internal to
+        // this package (no product); every suite depends on it, so all suites measure the same fixture.
+        .target(
+            name: "BenchmarkFixtures",
             dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "LinearAlgebra", package: "Ballast"),
                 .product(name: "RiskModel", package: "Ballast"),
                 .product(name: "RiskMetrics", package: "Ballast"),
             ],
+            path: "Sources/BenchmarkFixtures"
+        ),
+        // Parametric VaR, its naive reference, and the dgemm peak.
+        .executableTarget(
+            name: "ParametricRisk",
+            dependencies: suiteDependencies,
             path: "Benchmarks/ParametricRisk",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Historical and Monte Carlo VaR/ES (scenario losses).
+        .executableTarget(
+            name: "ScenarioRisk",
+            dependencies: suiteDependencies,
+            path: "Benchmarks/ScenarioRisk",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Stress testing: every account under every hypothetical scenario.
+        .executableTarget(
+            name: "StressTesting",
+            dependencies: suiteDependencies,
+            path: "Benchmarks/StressTesting",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

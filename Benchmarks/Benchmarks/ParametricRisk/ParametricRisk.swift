@@ -1,8 +1,10 @@
 // Parametric (delta-normal) VaR over a tier-L retail book, the naive loop it replaces, and the dgemm rates that
 // bound it. All inputs are built in `setup` (outside the measured region) from a fixed SplitMix64 seed, so every
-// run measures the same book. See ../../README.md for how to read the numbers.
+// run measures the same book (`RetailFixture.tierL`, shared with the other suites through the BenchmarkFixtures
+// target). See ../../README.md for how to read the numbers.
 
 import Benchmark
+import BenchmarkFixtures
 import Foundation
 import LinearAlgebra
 import RiskMetrics
@@ -168,10 +170,6 @@ extension Benchmark.Configuration {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
 // MARK: - The engine, timed by phase
 
 /// One pass of the engine as the pipeline runs it: volatility haircuts and the collateral assessment, then
@@ -274,180 +272,7 @@ enum NaiveReference {
     }
 }
 
-// MARK: - Synthetic data
-
-/// Fixture sampling on LinearAlgebra's SplitMix64: the same sequence on every platform.
-extension SplitMix64 {
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func uniform() -> Double { nextUnit() }
-    mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * uniform() }
-    mutating func logUniform(_ low: Double, _ high: Double) -> Double { exp(uniform(log(low), log(high))) }
-    /// Standard normal by Box–Muller (one of the pair).
-    mutating func normal() -> Double {
-        let u1 = 1 - uniform()  // (0, 1]
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * uniform())
-    }
-    /// Uniform integer in `0 ..< bound`.
-    mutating func index(_ bound: Int) -> Int { nextInt(below: bound) }
-}
-
-/// A universe of `n` assets: schedule, as-of prices and a daily covariance of simple returns from a factor model.
-struct SyntheticMarket: Sendable {
-    /// Assets 0–2 play the stablecoins (settlement and usual debt), 3–4 the majors also borrowed.
-    static let stables = [(asset: 0, weight: 0.5), (asset: 1, weight: 0.3), (asset: 2, weight: 0.2)]
-    static let volatileDebt = [(asset: 3, weight: 0.6), (asset: 4, weight: 0.4)]
-
-    let schedule: CollateralSchedule
-    let prices: [Double]
-    let volatilities: [Double]
-    let covariance: Matrix
-
-    var assetCount: Int { prices.count }
-
-    /// Σ = D_σ (L Lᵀ + Ψ) D_σ: a correlation from one market factor (loadings 0.45–0.85) and three sector
-    /// factors (0.10–0.40, asset j in sector j mod 3), idiosyncratic Ψ = 1 − diag(L Lᵀ) ≥ 0.05, so Σ is
-    /// positive definite with a unit diagonal; daily vols σ_j log-uniform in 1–6 %, majors (low index) calmer.
-    init(assets n: Int, seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
-        let factors = 4
-        var loadings = Matrix(rows: n, columns: factors)
-        var vols = [Double](repeating: 0, count: n)
-        var prices = [Double](repeating: 1, count: n)
-        var terms: [AssetTerms] = []
-        for j in 0 ..< n {
-            loadings[j, 0] = rng.uniform(0.45, 0.85)
-            loadings[j, 1 + j % 3] = rng.uniform(0.10, 0.40)
-            let systematic = loadings[j, 0] * loadings[j, 0] + loadings[j, 1 + j % 3] * loadings[j, 1 + j % 3]
-            if systematic > 0.95 {
-                let shrink = (0.95 / systematic).squareRoot()
-                loadings[j, 0] *= shrink
-                loadings[j, 1 + j % 3] *= shrink
-            }
-            let rank = Double(j) / Double(max(n - 1, 1))
-            vols[j] = exp(log(0.01) + (log(0.06) - log(0.01)) * min(1, 0.5 * rank + 0.5 * rng.uniform()))
-            let isStable = j < SyntheticMarket.stables.count
-            prices[j] = isStable ? 1 : rng.logUniform(0.05, 60_000)
-            let scheduleHaircut = isStable ? 0.02 : min(0.9, 0.05 + 4 * vols[j])
-            // Stables trade without limit; the rest from $1M (thin tail) to $20B a day, majors deeper.
-            let adv: Double? = isStable ? nil : exp(log(2e10) - rank * (log(2e10) - log(1e6)) + rng.uniform(-1, 1))
-            terms.append(AssetTerms(ticker: String(format: "A%03d", j), scheduleHaircut: scheduleHaircut,
-                                    averageDailyVolumeUSD: adv))
-        }
-        var sigma = Matrix(rows: n, columns: n)
-        for i in 0 ..< n {
-            for j in 0 ..< n {
-                var correlation = 1.0
-                if i != j {
-                    correlation = 0
-                    for f in 0 ..< factors { correlation += loadings[i, f] * loadings[j, f] }
-                }
-                sigma[i, j] = vols[i] * correlation * vols[j]
-            }
-        }
-        schedule = CollateralSchedule(assets: terms)
-        self.prices = prices
-        volatilities = vols
-        covariance = sigma
-    }
-}
-
-/// A retail book like SPEC tier L (`ballast generate --profile retail`): 1–15 collateral holdings drawn with a
-/// Zipf preference for popular assets, 85 % of accounts with 1–3 debts (mostly stablecoins), lognormal holding
-/// sizes around $1,500, and debt sized so that about 81 % are ok, 11 % in margin call and 8 % liquidatable.
-struct RetailFixture: Sendable {
-    let market: SyntheticMarket
-    let book: Book
-    let config: RiskConfig
-    let scale: NormalRiskScale
-
-    /// Built once per process on first use (Swift globals and statics initialise lazily and thread-safely).
-    static let tierL = RetailFixture(accounts: 100_000, assets: 200, seed: 0xBA11_A57)
-
-    init(accounts: Int, assets n: Int, seed: UInt64) {
-        market = SyntheticMarket(assets: n, seed: seed)
-        config = RiskConfig()
-        scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
-        let haircuts = HaircutCalculator(schedule: market.schedule, volatilities: market.volatilities, z: scale.z,
-                                         config: config)
-        var rng = SplitMix64(seed: seed ^ 0x5EED_B00C)
-        var cumulative: [Double] = []  // Zipf (s = 1) over asset index = popularity rank
-        var total = 0.0
-        for j in 0 ..< n {
-            total += 1 / Double(j + 1)
-            cumulative.append(total)
-        }
-        var builder = BookBuilder(assetCount: n)
-        var taken = [Int](repeating: -1, count: n)  // account that last took the asset
-        var debts: [Int] = []
-        var held: [Int] = []
-        for a in 0 ..< accounts {
-            let id = "acct-\(a)"
-            debts.removeAll(keepingCapacity: true)
-            held.removeAll(keepingCapacity: true)
-            if rng.uniform() < 0.85 {
-                let u = rng.uniform()
-                let count = u < 0.6 ? 1 : (u < 0.9 ? 2 : 3)
-                for _ in 0 ..< count {
-                    let list = rng.uniform() < 0.8 ? SyntheticMarket.stables : SyntheticMarket.volatileDebt
-                    let j = Self.pick(list, &rng)
-                    if taken[j] != a {
-                        taken[j] = a
-                        debts.append(j)
-                    }
-                }
-            }
-            let u = rng.uniform()
-            let holdings = min(15, 1 + Int(15 * u * u.squareRoot()))
-            while held.count < holdings {
-                let x = rng.uniform() * total
-                var lo = 0, hi = n - 1
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if cumulative[mid] > x { hi = mid } else { lo = mid + 1 }
-                }
-                if taken[lo] != a {
-                    taken[lo] = a
-                    held.append(lo)
-                }
-            }
-            let mu = log(1_500.0) + 1.4 * rng.normal()
-            var hcv = 0.0
-            for j in held {
-                let value = min(5e6, max(50, exp(mu + rng.normal())))
-                hcv += value * (1 - haircuts.haircut(asset: j, collateralUSD: value))
-                builder.add(account: id, asset: j, quantity: value / market.prices[j])
-            }
-            guard !debts.isEmpty else { continue }
-            let roll = rng.uniform()
-            let targetRatio = roll < 0.81 ? rng.logUniform(1.15, 3.0)
-                : roll < 0.92 ? rng.uniform(1.02, 1.09) : rng.uniform(0.60, 0.98)
-            let debt = hcv / targetRatio
-            let weights = debts.map { _ in 0.2 + rng.uniform() }
-            let weightSum = weights.reduce(0, +)
-            for (j, w) in zip(debts, weights) {
-                builder.add(account: id, asset: j, quantity: -debt * w / weightSum / market.prices[j])
-            }
-        }
-        book = builder.build()
-    }
-
-    static func pick(_ list: [(asset: Int, weight: Double)], _ rng: inout SplitMix64) -> Int {
-        var u = rng.uniform() * list.reduce(0) { $0 + $1.weight }
-        for entry in list {
-            u -= entry.weight
-            if u < 0 { return entry.asset }
-        }
-        return list[list.count - 1].asset
-    }
-
-    /// Volatility haircuts and the collateral figures of every account (settlement asset 0).
-    func assess() -> CollateralAssessment {
-        let haircuts = HaircutCalculator(schedule: market.schedule, volatilities: market.volatilities,
-                                         z: scale.z, config: config)
-        return CollateralAssessment.assess(book: book, prices: market.prices, haircuts: haircuts,
-                                           settlementAsset: 0, config: config)
-    }
-}
+// MARK: - dgemm operands
 
 /// Operands of C = A·B, kept across iterations so that only the product is measured. A class so that the
 /// benchmark closure writes C in place (no copy-on-write of 32 MB per iteration); each benchmark owns one.
