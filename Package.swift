@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "RiskModel", exclude: ["README.md"]),
         // Readers and validation of a book directory and its configuration.
         .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
-        // Covariance, VaR/ES, haircuts, ratios.
+        // Covariance, haircuts, ratios, parametric / historical / Monte Carlo VaR/ES, stress.
         .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"]),
         // Optimized target collateral: the QP solver and its problem builder (SPEC §3.6).
         .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"]),
@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "LinearAlgebra",
         ], exclude: ["README.md"]),
-        // CSV and JSON writers, atomic report folder.
+        // CSV, JSON and HTML writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [
             "RiskModel", "RiskPipeline", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
