@@ -58,5 +58,12 @@ let package = Package(
             path: "Benchmarks/StressTesting",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Rebalancing: per-account QP solve time over full universes of 10–500 assets, and the tier-L book.
+        .executableTarget(
+            name: "RebalancingBenchmark",  // "Rebalancing" is taken by the engine library (target names are global)
+            dependencies: suiteDependencies + [.product(name: "Rebalancing", package: "Ballast")],
+            path: "Benchmarks/Rebalancing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
