@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, splittable generator. The n-th output depends only on
 /// the seed and n (the state advances by a fixed odd constant), which makes it suitable for reproducible
 /// streams keyed by (seed, index) and for deterministic test and benchmark data.
@@ -27,4 +29,23 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         precondition(bound > 0, "nextInt(below:) needs a positive bound")
         return Int(next() % UInt64(bound))
     }
+}
+
+extension SplitMix64 {
+    /// Uniform in the closed range (53 random bits).
+    public mutating func nextUniform(_ range: ClosedRange<Double>) -> Double {
+        range.lowerBound + (range.upperBound - range.lowerBound) * nextUnit()
+    }
+
+    /// A standard normal draw by Box–Muller (the cosine half; two uniforms per draw).
+    public mutating func nextNormal() -> Double {
+        let u1 = max(nextUnit(), 1e-300), u2 = nextUnit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+
+    /// Uniform integer in the range.
+    public mutating func nextInt(_ range: Range<Int>) -> Int { range.lowerBound + nextInt(below: range.count) }
+
+    /// True with the given probability.
+    public mutating func nextBool(_ probability: Double) -> Bool { nextUnit() < probability }
 }

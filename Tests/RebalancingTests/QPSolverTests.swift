@@ -148,11 +148,11 @@ import Testing
         let solver = QPSolver()
         for trial in 0 ..< 60 {
             let n = 2 + trial % 4
-            var c = (0 ..< n).map { _ in rng.bool(0.3) ? 0 : rng.uniform() }
+            var c = (0 ..< n).map { _ in rng.nextBool(0.3) ? 0 : rng.nextUnit() }
             if c.allSatisfy({ $0 == 0 }) { c[0] = 0.5 }
-            let u = (0 ..< n).map { i in rng.bool(0.25) ? c[i] : max(c[i], rng.uniform(0 ... 1.5)) }
-            let g = (0 ..< n).map { _ in rng.uniform(0.3 ... 1) }
-            let k = (0 ..< n).map { _ in rng.bool(0.3) ? 0 : rng.uniform(0 ... 0.05) }
+            let u = (0 ..< n).map { i in rng.nextBool(0.25) ? c[i] : max(c[i], rng.nextUniform(0 ... 1.5)) }
+            let g = (0 ..< n).map { _ in rng.nextUniform(0.3 ... 1) }
+            let k = (0 ..< n).map { _ in rng.nextBool(0.3) ? 0 : rng.nextUniform(0 ... 0.05) }
             let (best, y) = CoverageLP.maximize(current: c, upper: u, value: g, cost: k)
             // The maximiser is feasible and attains the value.
             #expect(abs(y.reduce(0, +) - c.reduce(0, +)) <= 1e-12)

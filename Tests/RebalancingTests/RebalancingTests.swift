@@ -36,20 +36,20 @@ struct Market {
         let days = 3 * n + 20
         var r = Matrix(rows: days, columns: n)
         for t in 0 ..< days {
-            let market = rng.normal() * 0.03
-            for j in 1 ..< n { r[t, j] = market * (0.5 + Double(j % 4) / 3) + rng.normal() * 0.01 * Double(1 + j % 5) }
+            let market = rng.nextNormal() * 0.03
+            for j in 1 ..< n { r[t, j] = market * (0.5 + Double(j % 4) / 3) + rng.nextNormal() * 0.01 * Double(1 + j % 5) }
         }
         let cov = CovarianceEstimator.sample(r)
         var terms: [AssetTerms] = []
         for j in 0 ..< n {
-            terms.append(AssetTerms(ticker: "A\(j)", scheduleHaircut: j == 0 ? 0.02 : rng.uniform(0.05 ... 0.4),
-                                    eligible: j == 0 || rng.bool(0.8), maxWeight: j == 0 ? 1 : rng.uniform(0.2 ... 1),
-                                    averageDailyVolumeUSD: rng.bool(0.5) ? rng.uniform(1e4 ... 1e7) : nil,
-                                    costBps: rng.uniform(0 ... 30)))
+            terms.append(AssetTerms(ticker: "A\(j)", scheduleHaircut: j == 0 ? 0.02 : rng.nextUniform(0.05 ... 0.4),
+                                    eligible: j == 0 || rng.nextBool(0.8), maxWeight: j == 0 ? 1 : rng.nextUniform(0.2 ... 1),
+                                    averageDailyVolumeUSD: rng.nextBool(0.5) ? rng.nextUniform(1e4 ... 1e7) : nil,
+                                    costBps: rng.nextUniform(0 ... 30)))
         }
         var config = RiskConfig()
         config.rebalance = .all
-        let prices = (0 ..< n).map { j in j == 0 ? 1 : exp(rng.uniform(-2 ... 8)) }
+        let prices = (0 ..< n).map { j in j == 0 ? 1 : exp(rng.nextUniform(-2 ... 8)) }
         return Market(schedule: CollateralSchedule(assets: terms), prices: prices, covariance: cov, config: config,
                       inUniverse: [Bool](repeating: true, count: n))
     }
@@ -60,15 +60,15 @@ struct Market {
         var builder = BookBuilder(assetCount: prices.count)
         for a in 0 ..< accounts {
             var used = Set<Int>()
-            for _ in 0 ..< 1 + rng.int(0 ..< 6) {
-                let j = rng.int(0 ..< prices.count)
+            for _ in 0 ..< 1 + rng.nextInt(0 ..< 6) {
+                let j = rng.nextInt(0 ..< prices.count)
                 guard used.insert(j).inserted else { continue }
-                builder.add(account: "acct\(a)", asset: j, quantity: rng.uniform(100 ... 10_000) / prices[j])
+                builder.add(account: "acct\(a)", asset: j, quantity: rng.nextUniform(100 ... 10_000) / prices[j])
             }
-            for _ in 0 ..< rng.int(0 ..< 3) {
-                let j = rng.int(0 ..< prices.count)
+            for _ in 0 ..< rng.nextInt(0 ..< 3) {
+                let j = rng.nextInt(0 ..< prices.count)
                 guard used.insert(j).inserted else { continue }
-                builder.add(account: "acct\(a)", asset: j, quantity: -rng.uniform(100 ... 12_000) / prices[j])
+                builder.add(account: "acct\(a)", asset: j, quantity: -rng.nextUniform(100 ... 12_000) / prices[j])
             }
         }
         return builder.build()

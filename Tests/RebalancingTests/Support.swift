@@ -2,19 +2,8 @@ import Foundation
 import LinearAlgebra
 @testable import Rebalancing
 
-/// Deterministic test randomness over LinearAlgebra's SplitMix64.
-struct TestRandom {
-    var generator: SplitMix64
-    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
-    mutating func uniform() -> Double { generator.nextUnit() }
-    mutating func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * uniform() }
-    mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + generator.nextInt(below: range.count) }
-    mutating func bool(_ probability: Double) -> Bool { uniform() < probability }
-}
+/// Deterministic test randomness: LinearAlgebra's SplitMix64 and its sampling helpers.
+typealias TestRandom = SplitMix64
 
 /// Plain-array form of a solver problem, so tests can build, mutate and re-solve it.
 struct QPData {
@@ -88,13 +77,13 @@ func randomProblem(n: Int, seed: UInt64, singular: Bool = false, coverage: Bool 
     var rng = TestRandom(seed: seed)
     let factors = max(1, n / 3)
     var b = [Double](repeating: 0, count: n * factors)
-    for i in 0 ..< n * factors { b[i] = rng.normal() * 0.5 }
+    for i in 0 ..< n * factors { b[i] = rng.nextNormal() * 0.5 }
     var q = [Double](repeating: 0, count: n * n)
     for i in 0 ..< n {
         for j in 0 ..< n {
             var s = 0.0
             for f in 0 ..< factors { s += b[i * factors + f] * b[j * factors + f] }
-            q[i * n + j] = s + (i == j && !singular ? 0.05 + 0.1 * rng.uniform() : 0)
+            q[i * n + j] = s + (i == j && !singular ? 0.05 + 0.1 * rng.nextUnit() : 0)
         }
     }
     if singular && n >= 3 {
@@ -103,25 +92,25 @@ func randomProblem(n: Int, seed: UInt64, singular: Bool = false, coverage: Bool 
         q[1 * n + 1] = q[0]
         for j in 0 ..< n { q[(n - 1) * n + j] = 0; q[j * n + (n - 1)] = 0 }
     }
-    var c = (0 ..< n).map { _ in rng.bool(0.4) ? 0 : rng.uniform() }
+    var c = (0 ..< n).map { _ in rng.nextBool(0.4) ? 0 : rng.nextUnit() }
     if c.allSatisfy({ $0 == 0 }) { c[0] = 1 }
     let total = c.reduce(0, +)
     c = c.map { $0 / total }
-    let u = (0 ..< n).map { i in rng.bool(0.15) ? c[i] : max(rng.uniform(0.15 ... 1), c[i]) }
-    var anchor = (0 ..< n).map { _ in rng.bool(0.5) ? 0 : rng.uniform() * 0.6 }
+    let u = (0 ..< n).map { i in rng.nextBool(0.15) ? c[i] : max(rng.nextUniform(0.15 ... 1), c[i]) }
+    var anchor = (0 ..< n).map { _ in rng.nextBool(0.5) ? 0 : rng.nextUnit() * 0.6 }
     anchor[0] += 0.1
     var l = [Double](repeating: 0, count: n)
     for i in 0 ..< n { for j in 0 ..< n { l[i] -= 2 * q[i * n + j] * anchor[j] } }
-    let kappa = (0 ..< n).map { _ in rng.uniform(0 ... 0.3) }
-    let g = (0 ..< n).map { _ in rng.uniform(0.4 ... 0.99) }
-    let k = (0 ..< n).map { _ in rng.uniform(0 ... 0.004) }
+    let kappa = (0 ..< n).map { _ in rng.nextUniform(0 ... 0.3) }
+    let g = (0 ..< n).map { _ in rng.nextUniform(0.4 ... 0.99) }
+    let k = (0 ..< n).map { _ in rng.nextUniform(0 ... 0.004) }
     var data = QPData(quadratic: q, linear: l, current: c, upper: u, costWeight: kappa, coverageValue: g, coverageCost: k,
                       coverageFloor: -.infinity)
     if coverage {
         let now = data.coverage(c)
         let best = CoverageLP.maximize(current: c, upper: u, value: g, cost: k).coverage
         // Between today's coverage and the best reachable: usually binding.
-        data.coverageFloor = now + rng.uniform(0.2 ... 0.9) * (best - now)
+        data.coverageFloor = now + rng.nextUniform(0.2 ... 0.9) * (best - now)
     }
     return data
 }

@@ -8,7 +8,7 @@ import Testing
     func randomReturns(days: Int, assets: Int, seed: UInt64) -> Matrix {
         var rng = TestRandom(seed: seed)
         var r = Matrix(rows: days, columns: assets)
-        for t in 0 ..< days { for j in 0 ..< assets { r[t, j] = 0.001 * Double(j) + rng.normal() * 0.02 } }
+        for t in 0 ..< days { for j in 0 ..< assets { r[t, j] = 0.001 * Double(j) + rng.nextNormal() * 0.02 } }
         return r
     }
 
@@ -125,10 +125,10 @@ import Testing
         let days = 40
         var a: [Double] = [100], b: [Double] = [50], c: [Double] = [10]
         for _ in 1 ..< days {
-            let m = rng.normal() * 0.02
-            a.append(a.last! * exp(m + rng.normal() * 0.01))
-            b.append(b.last! * exp(-m + rng.normal() * 0.01))
-            c.append(c.last! * exp(m * 0.5 + rng.normal() * 0.03))
+            let m = rng.nextNormal() * 0.02
+            a.append(a.last! * exp(m + rng.nextNormal() * 0.01))
+            b.append(b.last! * exp(-m + rng.nextNormal() * 0.01))
+            c.append(c.last! * exp(m * 0.5 + rng.nextNormal() * 0.03))
         }
         for t in 0 ..< 20 { c[t] = nan }     // listed late
         var config = RiskConfig()

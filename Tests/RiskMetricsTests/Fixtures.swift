@@ -3,27 +3,16 @@ import LinearAlgebra
 import RiskMetrics
 import RiskModel
 
-/// Deterministic test randomness over LinearAlgebra's SplitMix64.
-struct TestRandom {
-    var generator: SplitMix64
-    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Double { generator.nextUnit() }
-    mutating func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * uniform() }
-    mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + generator.nextInt(below: range.count) }
-}
+/// Deterministic test randomness: LinearAlgebra's SplitMix64 and its sampling helpers.
+typealias TestRandom = SplitMix64
 
 /// A random positive semidefinite covariance built from random daily returns (W × n), daily units.
 func randomCovariance(assets n: Int, days: Int = 120, seed: UInt64) -> Matrix {
     var rng = TestRandom(seed: seed)
     var r = Matrix(rows: days, columns: n)
     for t in 0 ..< days {
-        let market = rng.normal() * 0.02
-        for j in 0 ..< n { r[t, j] = market * Double(j % 3) / 2 + rng.normal() * 0.01 * Double(1 + j % 4) }
+        let market = rng.nextNormal() * 0.02
+        for j in 0 ..< n { r[t, j] = market * Double(j % 3) / 2 + rng.nextNormal() * 0.01 * Double(1 + j % 4) }
     }
     return CovarianceEstimator.sample(r)
 }
@@ -33,16 +22,16 @@ func randomBook(accounts: Int, assets n: Int, seed: UInt64) -> Book {
     var rng = TestRandom(seed: seed)
     var builder = BookBuilder(assetCount: n)
     for a in 0 ..< accounts {
-        let holdings = 1 + rng.int(0 ..< min(6, n))
+        let holdings = 1 + rng.nextInt(0 ..< min(6, n))
         var used = Set<Int>()
         for _ in 0 ..< holdings {
-            let j = rng.int(0 ..< n)
+            let j = rng.nextInt(0 ..< n)
             guard used.insert(j).inserted else { continue }
-            builder.add(account: "acct-\(a)", asset: j, quantity: rng.uniform(0.5 ... 50))
+            builder.add(account: "acct-\(a)", asset: j, quantity: rng.nextUniform(0.5 ... 50))
         }
-        if rng.uniform() < 0.7 {
-            let j = rng.int(0 ..< n)
-            if used.insert(j).inserted { builder.add(account: "acct-\(a)", asset: j, quantity: -rng.uniform(0.5 ... 30)) }
+        if rng.nextUnit() < 0.7 {
+            let j = rng.nextInt(0 ..< n)
+            if used.insert(j).inserted { builder.add(account: "acct-\(a)", asset: j, quantity: -rng.nextUniform(0.5 ... 30)) }
         }
     }
     return builder.build()

@@ -95,8 +95,8 @@ import Testing
         var rng = TestRandom(seed: 1234)
         var moves: [[Double]] = []
         for _ in 0 ..< days {
-            let market = rng.normal() * 0.02
-            moves.append((0 ..< n).map { j in expm1(market * Double(j % 3) / 2 + rng.normal() * 0.01 * Double(1 + j % 4)) })
+            let market = rng.nextNormal() * 0.02
+            moves.append((0 ..< n).map { j in expm1(market * Double(j % 3) / 2 + rng.nextNormal() * 0.01 * Double(1 + j % 4)) })
         }
         var prices = history(moves: moves)
         var config = RiskConfig()
@@ -114,9 +114,9 @@ import Testing
         for a in 0 ..< 400 {
             // Accounts 128 ..< 256 hold most of the universe: their block runs dense under `.automatic`.
             let large = a >= 128 && a < 256
-            let held = large ? n - 3 + rng.int(0 ..< 3) : 1 + rng.int(0 ..< 5)
-            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (q * 7 + a) % n, quantity: rng.uniform(0.5 ... 50)) }
-            if rng.uniform() < 0.7 { builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.uniform(0.5 ... 30)) }
+            let held = large ? n - 3 + rng.nextInt(0 ..< 3) : 1 + rng.nextInt(0 ..< 5)
+            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (q * 7 + a) % n, quantity: rng.nextUniform(0.5 ... 50)) }
+            if rng.nextUnit() < 0.7 { builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.nextUniform(0.5 ... 30)) }
         }
         let book = builder.build()
         let w = try window(prices, holders: book.holderCounts(assetCount: n), config: config)

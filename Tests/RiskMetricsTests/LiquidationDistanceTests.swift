@@ -64,10 +64,10 @@ extension LiquidationDistanceTests {
         for i in 0 ..< 1_000_000 {
             let move: Double
             switch i % 4 {
-            case 0: move = rng.uniform(-1 ... 3)
-            case 1: move = (Double(rng.int(-10_000 ..< 30_000)) + 0.5) / 1000   // x.x5 % boundaries
-            case 2: move = rng.uniform(-1e-4 ... 1e-4)
-            default: move = Double(rng.int(-1000 ..< 3000)) / 1000
+            case 0: move = rng.nextUniform(-1 ... 3)
+            case 1: move = (Double(rng.nextInt(-10_000 ..< 30_000)) + 0.5) / 1000   // x.x5 % boundaries
+            case 2: move = rng.nextUniform(-1e-4 ... 1e-4)
+            default: move = Double(rng.nextInt(-1000 ..< 3000)) / 1000
             }
             var expected = String(format: "%.1f", 100 * move)
             if expected == "-0.0" { expected = "0.0" }

@@ -211,15 +211,15 @@ import Testing
         var rng = TestRandom(seed: 19)
         var builder = BookBuilder(assetCount: n)
         for a in 0 ..< 150 {
-            let held = a % 10 == 3 ? 20 + rng.int(0 ..< 16) : 1 + rng.int(0 ..< 6)
-            let first = rng.int(0 ..< n)
-            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (first + q) % n, quantity: rng.uniform(0.5 ... 20)) }
-            if rng.uniform() < 0.7 {
-                builder.add(account: "a\(a)", asset: (first + n - 1) % n, quantity: -rng.uniform(0.5 ... 10) * Double(held))
+            let held = a % 10 == 3 ? 20 + rng.nextInt(0 ..< 16) : 1 + rng.nextInt(0 ..< 6)
+            let first = rng.nextInt(0 ..< n)
+            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (first + q) % n, quantity: rng.nextUniform(0.5 ... 20)) }
+            if rng.nextUnit() < 0.7 {
+                builder.add(account: "a\(a)", asset: (first + n - 1) % n, quantity: -rng.nextUniform(0.5 ... 10) * Double(held))
             }
         }
         let b = builder.build()
-        let prices = (0 ..< n).map { _ in rng.uniform(0.5 ... 50) }
+        let prices = (0 ..< n).map { _ in rng.nextUniform(0.5 ... 50) }
         let paths = 3000
         let c = config(paths: paths, horizon: 2, confidence: 0.975, distribution: distribution)
         let (assessment, _) = computeRisk(book: b, covariance: sigma, prices: prices, schedule: schedule(n), config: c)
@@ -268,12 +268,12 @@ import Testing
         var builder = BookBuilder(assetCount: n)
         for a in 0 ..< 200 {
             let large = a >= 64 && a < 128   // the second block holds most of the universe: dense under .automatic
-            let held = large ? n - 5 + rng.int(0 ..< 5) : 1 + rng.int(0 ..< 5)
-            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (q * 7 + a) % n, quantity: rng.uniform(1 ... 20)) }
-            if rng.uniform() < 0.8 { builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.uniform(1 ... 40)) }
+            let held = large ? n - 5 + rng.nextInt(0 ..< 5) : 1 + rng.nextInt(0 ..< 5)
+            for q in 0 ..< held { builder.add(account: "a\(a)", asset: (q * 7 + a) % n, quantity: rng.nextUniform(1 ... 20)) }
+            if rng.nextUnit() < 0.8 { builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.nextUniform(1 ... 40)) }
         }
         let b = builder.build()
-        let prices = (0 ..< n).map { _ in rng.uniform(1 ... 100) }
+        let prices = (0 ..< n).map { _ in rng.nextUniform(1 ... 100) }
         let c = config(paths: 2000)
         let (assessment, _) = computeRisk(book: b, covariance: sigma, prices: prices, schedule: schedule(n), config: c)
         func run(_ kernel: ScenarioLossCalculator.Kernel, workers: Int) throws -> ScenarioRisk {

@@ -15,7 +15,7 @@ import Testing
         let cov = randomCovariance(assets: n, seed: 7)
         let book = randomBook(accounts: 700, assets: n, seed: 11)   // several blocks of 128, last one partial
         var rng = TestRandom(seed: 3)
-        let prices = (0 ..< n).map { _ in rng.uniform(0.5 ... 500) }
+        let prices = (0 ..< n).map { _ in rng.nextUniform(0.5 ... 500) }
         let (assessment, risk) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: kernel)
         let phi = exp(-0.5 * z99 * z99) / (2 * Double.pi).squareRoot()
         for a in 0 ..< book.accountCount {
@@ -134,12 +134,12 @@ import Testing
         var rng = TestRandom(seed: 42)
         var builder = BookBuilder(assetCount: n)
         for a in 0 ..< 300 {
-            let held = a < 150 ? 1 + rng.int(0 ..< 5) : 30 + rng.int(0 ..< 10)   // sparse blocks, then dense ones
-            for j in 0 ..< held { builder.add(account: "a\(a)", asset: (j * 7 + a) % n, quantity: rng.uniform(1 ... 5)) }
-            builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.uniform(1 ... 20))
+            let held = a < 150 ? 1 + rng.nextInt(0 ..< 5) : 30 + rng.nextInt(0 ..< 10)   // sparse blocks, then dense ones
+            for j in 0 ..< held { builder.add(account: "a\(a)", asset: (j * 7 + a) % n, quantity: rng.nextUniform(1 ... 5)) }
+            builder.add(account: "a\(a)", asset: (a * 3 + 1) % n, quantity: -rng.nextUniform(1 ... 20))
         }
         let book = builder.build()
-        let prices = (0 ..< n).map { _ in rng.uniform(1 ... 100) }
+        let prices = (0 ..< n).map { _ in rng.nextUniform(1 ... 100) }
         let (_, dense) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: .dense)
         let (_, sparse) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n), kernel: .sparse)
         let (_, auto) = computeRisk(book: book, covariance: cov, prices: prices, schedule: schedule(n))

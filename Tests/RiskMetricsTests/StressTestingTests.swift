@@ -30,7 +30,7 @@ private struct StressFixture {
     /// path runs too.
     static func random(accounts: Int, assets n: Int, seed: UInt64, adv: Double? = 2_000) -> StressFixture {
         var rng = TestRandom(seed: seed ^ 0x57E55)
-        let prices = (0 ..< n).map { _ in rng.uniform(0.5 ... 500) }
+        let prices = (0 ..< n).map { _ in rng.nextUniform(0.5 ... 500) }
         let vols = randomCovariance(assets: n, seed: seed).diagonal.map { $0.squareRoot() }
         return StressFixture(book: randomBook(accounts: accounts, assets: n, seed: seed), prices: prices,
                              schedule: uniformSchedule(n, haircut: 0.05, adv: adv), volatilities: vols)
@@ -61,7 +61,7 @@ private func uniformSchedule(_ n: Int, haircut: Double, adv: Double?) -> Collate
 /// Random shocks in `range` for every asset.
 private func randomShocks(scenarios: Int, assets n: Int, range: ClosedRange<Double>, seed: UInt64) -> [[Double]] {
     var rng = TestRandom(seed: seed)
-    return (0 ..< scenarios).map { _ in (0 ..< n).map { _ in rng.uniform(range) } }
+    return (0 ..< scenarios).map { _ in (0 ..< n).map { _ in rng.nextUniform(range) } }
 }
 
 /// Bitwise equality of two results (NaN equal to NaN of the same pattern).
@@ -221,8 +221,8 @@ private func rank(_ status: AccountStatus) -> Int {
         var rng = TestRandom(seed: 77)
         var rows: [[Double]] = []
         for _ in 0 ..< 6 {
-            let base = (0 ..< n).map { j in j == 0 ? 0 : -0.6 * rng.uniform() }
-            let deeper = base.enumerated().map { j, d in j == 0 ? 0 : d - 0.9 * rng.uniform() * (1 + d) }
+            let base = (0 ..< n).map { j in j == 0 ? 0 : -0.6 * rng.nextUnit() }
+            let deeper = base.enumerated().map { j, d in j == 0 ? 0 : d - 0.9 * rng.nextUnit() * (1 + d) }
             rows += [base, deeper]
         }
         let sc = f.scenarios(rows)
