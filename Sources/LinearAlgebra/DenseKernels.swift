@@ -7,8 +7,13 @@ public enum DenseKernels {
     /// Cholesky factorisation in place of a symmetric positive definite n×n matrix (`dpotrf`, column-major
     /// lower triangle through `LAPACKE_dpotrf_work`; for a symmetric input the layout does not matter).
     /// Returns LAPACK's info: 0 success, > 0 the order of the leading minor that is not positive definite.
+    ///
+    /// Up to `smallOrder` the factorisation is a plain Swift loop instead (same storage and return code): for the
+    /// many tiny systems of the rebalancing solver the call into OpenBLAS costs more than the arithmetic, and
+    /// OpenBLAS's LAPACK takes a process-wide lock for its buffer pool on every call, which serialises workers.
     public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) -> Int {
         guard n > 0 else { return 0 }
+        if n <= smallOrder { return smallCholesky(a, n: n) }
         // Safe: a holds n·n elements (caller's workspace), leading dimension n.
         return Int(LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), a, Int32(n)))
     }
@@ -17,9 +22,58 @@ public enum DenseKernels {
     /// with the factor of `choleskyInPlace` (`dpotrs` through `LAPACKE_dpotrs_work`).
     public static func choleskySolveInPlace(factor: UnsafePointer<Double>, n: Int, rhs: UnsafeMutablePointer<Double>, nrhs: Int) {
         guard n > 0, nrhs > 0 else { return }
+        if n <= smallOrder {
+            for r in 0 ..< nrhs { smallCholeskySolve(factor, n: n, rhs: rhs + r * n) }
+            return
+        }
         // Safe: factor holds n·n elements, rhs holds n·nrhs; leading dimensions n.
         _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), Int32(nrhs), factor, Int32(n),
                                 rhs, Int32(n))
+    }
+
+    /// Largest order factorised and solved by the Swift loops below rather than LAPACK (measured crossover region:
+    /// OpenBLAS's blocked `dpotrf` wins from a few dozen rows on).
+    public static let smallOrder = 48
+
+    /// Left-looking Cholesky of the column-major lower triangle (column j is a[j·n + j ..< j·n + n]); the strict
+    /// upper triangle is not touched. Returns 0, or j + 1 when the leading minor of order j + 1 is not positive
+    /// definite (LAPACK's convention).
+    static func smallCholesky(_ a: UnsafeMutablePointer<Double>, n: Int) -> Int {
+        // Safe: a holds n·n elements; every index below is k·n + i with k, i < n.
+        for j in 0 ..< n {
+            let column = a + j * n
+            for k in 0 ..< j {
+                let previous = a + k * n
+                let ljk = previous[j]
+                for i in j ..< n { column[i] -= previous[i] * ljk }
+            }
+            let d = column[j]
+            if !(d > 0) || !d.isFinite { return j + 1 }
+            let root = d.squareRoot()
+            column[j] = root
+            let inverse = 1 / root
+            for i in j + 1 ..< n { column[i] *= inverse }
+        }
+        return 0
+    }
+
+    /// Solves L·Lᵀ·x = b in place with the factor of `smallCholesky` (b has n elements).
+    static func smallCholeskySolve(_ l: UnsafePointer<Double>, n: Int, rhs b: UnsafeMutablePointer<Double>) {
+        // Safe: l holds n·n elements, b n; indices as in `smallCholesky`.
+        for j in 0 ..< n {
+            let column = l + j * n
+            let v = b[j] / column[j]
+            b[j] = v
+            for i in j + 1 ..< n { b[i] -= column[i] * v }
+        }
+        var j = n - 1
+        while j >= 0 {
+            let column = l + j * n
+            var total = b[j]
+            for i in j + 1 ..< n { total -= column[i] * b[i] }
+            b[j] = total / column[j]
+            j -= 1
+        }
     }
 
     /// y ← S·x for an n×n matrix S stored in full (both triangles), row-major with leading dimension `lda`.

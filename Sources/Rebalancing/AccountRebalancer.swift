@@ -24,6 +24,9 @@ public struct RebalancingContext: Sendable {
     public let buyable: [Bool]
     /// Assets that may be bought, in schedule order (the candidates beyond an account's own holdings).
     public let buyableAssets: [Int32]
+    /// The buyable assets by decreasing coverage value net of cost, (1 − marginal haircut) − k, ties in schedule
+    /// order: the coverage LP's buying order for every asset an account does not hold.
+    public let buyOrder: [Int32]
     public let maxWeight: [Double]
     /// k_i = cost_bps / 10⁴.
     public let costFraction: [Double]
@@ -50,6 +53,12 @@ public struct RebalancingContext: Sendable {
         maxWeight = schedule.assets.map(\.maxWeight)
         costFraction = schedule.assets.map(\.costFraction)
         marginalHaircut = (0 ..< n).map { haircuts.marginalHaircut(asset: $0) }
+        let netValue = (0 ..< n).map { [marginalHaircut, costFraction] in (1 - marginalHaircut[$0]) - costFraction[$0] }
+        // A stable order: decreasing value, ties by schedule index.
+        buyOrder = buyableAssets.sorted { a, b in
+            let va = netValue[Int(a)], vb = netValue[Int(b)]
+            return va > vb || (va == vb && a < b)
+        }
         var trace = 0.0
         for i in 0 ..< n { trace += covariance[i, i] }
         varianceScale = n > 0 && trace > 0 ? trace / Double(n) : 1
@@ -70,6 +79,8 @@ public struct AccountTarget: Sendable {
     public var problemSize = 0
     /// Working-set rounds (diagnostics).
     public var rounds = 0
+    /// Interior-point iterations over all rounds (diagnostics).
+    public var iterations = 0
 
     public init(status: RebalanceStatus) { self.status = status }
 }
@@ -118,9 +129,11 @@ public final class AccountRebalancer {
     private var haircut: [Double] = []
     /// Scaled data over U.
     private var cS: [Double] = [], uS: [Double] = [], gS: [Double] = [], kS: [Double] = [], linearU: [Double] = []
-    private var lpY: [Double] = [], lpOrder: [Int] = []
+    private var lpY: [Double] = [], lpOrder: [Int] = [], lpBuyers: [Int] = []
     /// Universe position of each schedule asset, −1 outside (reset after each account).
     private var position: [Int]
+    /// The first `heldCount` universe entries are the account's collateral holdings.
+    private var heldCount = 0
     private var inWorkingSet: [Bool] = []
     private var working: [Int] = []
     private var yU: [Double] = []
@@ -170,8 +183,7 @@ public final class AccountRebalancer {
             gS[i] = 1 - haircut[i]
             kS[i] = context.costFraction[j]
         }
-        let maxCoverage = CoverageLP.maximize(n: n, current: cS, upper: uS, value: gS, cost: kS,
-                                              y: &lpY, order: &lpOrder)
+        let maxCoverage = coverageLP(n: n)
         let rhs = required / C
         let feasible = maxCoverage >= rhs
         let floor = min(rhs, maxCoverage - 1e-10)
@@ -227,11 +239,12 @@ public final class AccountRebalancer {
             solver.coverageFloor = floor
             return solver.solve(maxIterations: maxIterations)
         }
-        var rounds = 0
+        var rounds = 0, iterations = 0
         var outcome = QPSolver.Outcome.solved(iterations: 0)
         while true {
             rounds += 1
             outcome = solveWorkingSet(maxIterations: 120)
+            iterations += solver.iterations
             guard case .solved = outcome else { break }
             // KKT check of the excluded assets.
             var added = false
@@ -258,10 +271,12 @@ public final class AccountRebalancer {
             for i in 0 ..< n { inWorkingSet[i] = true }
             rounds += 1
             outcome = solveWorkingSet(maxIterations: 250)
+            iterations += solver.iterations
         default: break
         }
         var result = AccountTarget(status: .rebalanced)
         result.rounds = rounds
+        result.iterations = iterations
         result.problemSize = working.count
         switch outcome {
         case .solved: break
@@ -342,6 +357,34 @@ public final class AccountRebalancer {
         return result
     }
 
+    /// The coverage LP over the whole universe (maximiser in `lpY`). Its buyers must come by decreasing g − k, ties
+    /// by universe position: the held ones are sorted here (a handful), the others merged in from the context's
+    /// account-independent order — the same order an insertion sort of the universe gives, without its O(n²).
+    private func coverageLP(n: Int) -> Double {
+        var heldBuyers = 0
+        for i in 0 ..< heldCount where uS[i] > cS[i] {
+            let v = gS[i] - kS[i]
+            var t = heldBuyers
+            while t > 0, gS[lpOrder[t - 1]] - kS[lpOrder[t - 1]] < v { lpOrder[t] = lpOrder[t - 1]; t -= 1 }
+            lpOrder[t] = i
+            heldBuyers += 1
+        }
+        // Merge: lpOrder[0 ..< heldBuyers] (held, sorted) with the context order (not held), into lpBuyers.
+        var count = 0, h = 0
+        for j32 in context.buyOrder {
+            let i = position[Int(j32)]
+            guard i >= heldCount, uS[i] > cS[i] else { continue }
+            let v = gS[i] - kS[i]
+            // A held buyer of equal value comes first: its universe position is lower.
+            while h < heldBuyers, gS[lpOrder[h]] - kS[lpOrder[h]] >= v { lpBuyers[count] = lpOrder[h]; count += 1; h += 1 }
+            lpBuyers[count] = i
+            count += 1
+        }
+        while h < heldBuyers { lpBuyers[count] = lpOrder[h]; count += 1; h += 1 }
+        return CoverageLP.maximize(n: n, current: cS, upper: uS, value: gS, cost: kS, buyers: lpBuyers,
+                                   buyerCount: count, y: &lpY, sellerScratch: &lpOrder)
+    }
+
     private func heldAsDebt(_ j: Int, book: Book, account a: Int) -> Bool {
         for k in book.holdings(of: a) where Int(book.assetIndex[k]) == j { return true }
         return false
@@ -363,6 +406,7 @@ public final class AccountRebalancer {
             cap.append(context.buyable[j] ? max(context.maxWeight[j] * C, e) : e)
             haircut.append(assessment.haircut[k])
         }
+        heldCount = universe.count
         for j32 in context.buyableAssets {
             let j = Int(j32)
             guard position[j] < 0 else { continue }
@@ -380,6 +424,7 @@ public final class AccountRebalancer {
                 self[keyPath: buffer] = [Double](repeating: 0, count: grow)
             }
             lpOrder = [Int](repeating: 0, count: 2 * grow)
+            lpBuyers = [Int](repeating: 0, count: grow)
             inWorkingSet = [Bool](repeating: false, count: grow)
         }
     }

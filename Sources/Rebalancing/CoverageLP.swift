@@ -17,26 +17,35 @@ public enum CoverageLP {
     public static func maximize(n: Int, current c: UnsafePointer<Double>, upper u: UnsafePointer<Double>,
                                 value g: UnsafePointer<Double>, cost k: UnsafePointer<Double>,
                                 y: UnsafeMutablePointer<Double>, order: UnsafeMutablePointer<Int>) -> Double {
+        // Buyers (room above c) by decreasing g − k. An insertion sort keeps ties in index order and allocates
+        // nothing (the solver's working sets are small; the rebalancer passes its universe's buyers presorted).
+        var buyers = 0
+        for i in 0 ..< n where u[i] > c[i] {
+            let v = g[i] - k[i]
+            var j = buyers
+            while j > 0, g[order[j - 1]] - k[order[j - 1]] < v { order[j] = order[j - 1]; j -= 1 }
+            order[j] = i
+            buyers += 1
+        }
+        return maximize(n: n, current: c, upper: u, value: g, cost: k, buyers: order, buyerCount: buyers, y: y,
+                        sellerScratch: order + n)
+    }
+
+    /// The greedy with the buyers given: `buyers[0 ..< buyerCount]` are exactly the indices with u_i > c_i, by
+    /// decreasing g − k, ties by increasing index. `sellerScratch` holds at least n Ints.
+    public static func maximize(n: Int, current c: UnsafePointer<Double>, upper u: UnsafePointer<Double>,
+                                value g: UnsafePointer<Double>, cost k: UnsafePointer<Double>,
+                                buyers buy: UnsafePointer<Int>, buyerCount buyers: Int,
+                                y: UnsafeMutablePointer<Double>, sellerScratch sell: UnsafeMutablePointer<Int>) -> Double {
         for i in 0 ..< n { y[i] = c[i] }
-        // Buyers (room above c) by decreasing g − k; sellers (c > 0) by increasing g + k. Insertion sorts keep
-        // ties in index order and allocate nothing (n ≤ a few hundred; O(n²) worst case is below the QP's cost).
-        var buyers = 0, sellers = 0
-        let buy = order, sell = order + n
-        for i in 0 ..< n {
-            if u[i] > c[i] {
-                let v = g[i] - k[i]
-                var j = buyers
-                while j > 0, g[buy[j - 1]] - k[buy[j - 1]] < v { buy[j] = buy[j - 1]; j -= 1 }
-                buy[j] = i
-                buyers += 1
-            }
-            if c[i] > 0 {
-                let v = g[i] + k[i]
-                var j = sellers
-                while j > 0, g[sell[j - 1]] + k[sell[j - 1]] > v { sell[j] = sell[j - 1]; j -= 1 }
-                sell[j] = i
-                sellers += 1
-            }
+        // Sellers (c > 0) by increasing g + k, ties in index order.
+        var sellers = 0
+        for i in 0 ..< n where c[i] > 0 {
+            let v = g[i] + k[i]
+            var j = sellers
+            while j > 0, g[sell[j - 1]] + k[sell[j - 1]] > v { sell[j] = sell[j - 1]; j -= 1 }
+            sell[j] = i
+            sellers += 1
         }
         var bi = 0, si = 0
         var room = buyers > 0 ? u[buy[0]] - c[buy[0]] : 0

@@ -59,26 +59,26 @@ public final class QPSolver {
 
     public private(set) var n = 0
     /// P, n×n row-major (leading dimension n), symmetric PSD.
-    public var quadratic: [Double] = []
+    public private(set) var quadratic = QPSolver.unallocated
     /// ℓ.
-    public var linear: [Double] = []
+    public private(set) var linear = QPSolver.unallocated
     /// c ≥ 0 (today's holdings).
-    public var current: [Double] = []
+    public private(set) var current = QPSolver.unallocated
     /// u ≥ c (caps; u = c: may only be sold).
-    public var upper: [Double] = []
+    public private(set) var upper = QPSolver.unallocated
     /// κ ≥ 0: cost of trading one unit in the objective.
-    public var costWeight: [Double] = []
+    public private(set) var costWeight = QPSolver.unallocated
     /// g: coverage value of one unit held.
-    public var coverageValue: [Double] = []
+    public private(set) var coverageValue = QPSolver.unallocated
     /// k ≥ 0: coverage lost per unit traded.
-    public var coverageCost: [Double] = []
+    public private(set) var coverageCost = QPSolver.unallocated
     /// r; `-.infinity` drops the coverage constraint.
     public var coverageFloor = -Double.infinity
 
     // MARK: solution
 
     /// The solution (after `.solved`), within its bounds.
-    public private(set) var y: [Double] = []
+    public private(set) var y = QPSolver.unallocated
     /// Multiplier of the swap row (y-space stationarity: 2Py + ℓ − η·1 − ζ·g + (κ + ζk)∘ξ + N_box ∋ 0).
     public private(set) var eta = 0.0
     /// Multiplier of the coverage row (≥ 0; 0 without coverage).
@@ -92,24 +92,26 @@ public final class QPSolver {
     // MARK: workspace
 
     private var capacity = 0
-    private var p: [Double] = [], m: [Double] = []
-    private var zpl: [Double] = [], zpu: [Double] = [], zml: [Double] = [], zmu: [Double] = []
-    private var grad: [Double] = [], rp: [Double] = [], rm: [Double] = []
+    /// Owns every vector below (the pointers are views into it, valid until the next growth).
+    private var arena = AlignedBuffer(count: 0)
+    private var p = QPSolver.unallocated, m = QPSolver.unallocated
+    private var zpl = QPSolver.unallocated, zpu = QPSolver.unallocated, zml = QPSolver.unallocated, zmu = QPSolver.unallocated
+    private var grad = QPSolver.unallocated, rp = QPSolver.unallocated, rm = QPSolver.unallocated
     /// Barrier weights D_p, D_m (written in terms of D, never D⁻¹: a side whose duals vanish has D → 0).
-    private var wP: [Double] = [], wM: [Double] = [], invE: [Double] = [], beta: [Double] = []
-    private var uvec: [Double] = [], rhoP: [Double] = [], rhoM: [Double] = []
-    private var rpl: [Double] = [], rpu: [Double] = [], rml: [Double] = [], rmu: [Double] = []
-    private var dp: [Double] = [], dm: [Double] = [], dzpl: [Double] = [], dzpu: [Double] = [], dzml: [Double] = [], dzmu: [Double] = []
-    private var roomP: [Double] = [], roomM: [Double] = []
-    private var bestP: [Double] = [], bestM: [Double] = []
-    private var dp2: [Double] = [], dm2: [Double] = []
-    private var ap: [Double] = [], am: [Double] = [], azpl: [Double] = [], azpu: [Double] = [], azml: [Double] = [], azmu: [Double] = []
+    private var wP = QPSolver.unallocated, wM = QPSolver.unallocated, invE = QPSolver.unallocated, beta = QPSolver.unallocated
+    private var uvec = QPSolver.unallocated, rhoP = QPSolver.unallocated, rhoM = QPSolver.unallocated
+    private var rpl = QPSolver.unallocated, rpu = QPSolver.unallocated, rml = QPSolver.unallocated, rmu = QPSolver.unallocated
+    private var dp = QPSolver.unallocated, dm = QPSolver.unallocated, dzpl = QPSolver.unallocated, dzpu = QPSolver.unallocated, dzml = QPSolver.unallocated, dzmu = QPSolver.unallocated
+    private var roomP = QPSolver.unallocated, roomM = QPSolver.unallocated
+    private var bestP = QPSolver.unallocated, bestM = QPSolver.unallocated
+    private var dp2 = QPSolver.unallocated, dm2 = QPSolver.unallocated
+    private var ap = QPSolver.unallocated, am = QPSolver.unallocated, azpl = QPSolver.unallocated, azpu = QPSolver.unallocated, azml = QPSolver.unallocated, azmu = QPSolver.unallocated
     /// Three solve columns: M⁻¹·1, M⁻¹·β, M⁻¹·u.
-    private var cols = AlignedBuffer(count: 0)
+    private var cols = QPSolver.unallocated
     /// Buffers handed to OpenBLAS are 64-byte aligned: OpenBLAS kernels round differently with the alignment
     /// of their operands, and results must not depend on which worker (allocation history) solved an account.
-    private var qA = AlignedBuffer(count: 0), factor = AlignedBuffer(count: 0)
-    private var yA = AlignedBuffer(count: 0), py = AlignedBuffer(count: 0), ds = AlignedBuffer(count: 0), qds = AlignedBuffer(count: 0)
+    private var qA = QPSolver.unallocated, factor = QPSolver.unallocated
+    private var yA = QPSolver.unallocated, py = QPSolver.unallocated, ds = QPSolver.unallocated, qds = QPSolver.unallocated
     private var order: [Int] = []
     private var sigma = 0.0, dSigma = 0.0, aSigma = 0.0
     private var dEta = 0.0, dZeta = 0.0, aZeta = 0.0
@@ -118,6 +120,9 @@ public final class QPSolver {
 
     /// Debug hook: one line per iteration when set (tests only).
     public var trace: ((String) -> Void)?
+
+    /// Placeholder before the first `resize` (never dereferenced: n = 0).
+    nonisolated(unsafe) static let unallocated = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 
     public init(capacity: Int = 0) { resize(capacity) }
 
@@ -128,21 +133,68 @@ public final class QPSolver {
         guard n > capacity else { return }
         capacity = max(n, 2 * capacity)
         let c = capacity
-        func vec() -> [Double] { [Double](repeating: 0, count: c) }
-        quadratic = [Double](repeating: 0, count: c * c)
-        linear = vec(); current = vec(); upper = vec(); costWeight = vec(); coverageValue = vec(); coverageCost = vec()
-        y = vec()
-        p = vec(); m = vec(); zpl = vec(); zpu = vec(); zml = vec(); zmu = vec()
-        py = AlignedBuffer(count: c); yA = AlignedBuffer(count: c); grad = vec(); rp = vec(); rm = vec()
-        wP = vec(); wM = vec(); invE = vec(); beta = vec()
-        uvec = vec(); rhoP = vec(); rhoM = vec(); rpl = vec(); rpu = vec(); rml = vec(); rmu = vec()
-        dp = vec(); dm = vec(); dzpl = vec(); dzpu = vec(); dzml = vec(); dzmu = vec()
-        bestP = vec(); bestM = vec(); roomP = vec(); roomM = vec()
-        ds = AlignedBuffer(count: c); qds = AlignedBuffer(count: c); dp2 = vec(); dm2 = vec()
-        ap = vec(); am = vec(); azpl = vec(); azpu = vec(); azml = vec(); azmu = vec()
-        factor = AlignedBuffer(count: c * c)
-        qA = AlignedBuffer(count: c * c)
-        cols = AlignedBuffer(count: 3 * c)
+        // One 64-byte aligned arena; every vector starts on a 64-byte boundary (OpenBLAS rounds differently with its
+        // operands' alignment, and results must not depend on which worker solved an account).
+        let stride = (c + 7) / 8 * 8, square = (c * c + 7) / 8 * 8
+        arena = AlignedBuffer(count: 3 * square + 52 * stride)
+        var next = arena.pointer
+        func carve(_ count: Int) -> UnsafeMutablePointer<Double> {
+            defer { next += count }
+            return next
+        }
+        quadratic = carve(square)
+        linear = carve(stride)
+        current = carve(stride)
+        upper = carve(stride)
+        costWeight = carve(stride)
+        coverageValue = carve(stride)
+        coverageCost = carve(stride)
+        y = carve(stride)
+        p = carve(stride)
+        m = carve(stride)
+        zpl = carve(stride)
+        zpu = carve(stride)
+        zml = carve(stride)
+        zmu = carve(stride)
+        grad = carve(stride)
+        rp = carve(stride)
+        rm = carve(stride)
+        wP = carve(stride)
+        wM = carve(stride)
+        invE = carve(stride)
+        beta = carve(stride)
+        uvec = carve(stride)
+        rhoP = carve(stride)
+        rhoM = carve(stride)
+        rpl = carve(stride)
+        rpu = carve(stride)
+        rml = carve(stride)
+        rmu = carve(stride)
+        dp = carve(stride)
+        dm = carve(stride)
+        dzpl = carve(stride)
+        dzpu = carve(stride)
+        dzml = carve(stride)
+        dzmu = carve(stride)
+        roomP = carve(stride)
+        roomM = carve(stride)
+        bestP = carve(stride)
+        bestM = carve(stride)
+        dp2 = carve(stride)
+        dm2 = carve(stride)
+        ap = carve(stride)
+        am = carve(stride)
+        azpl = carve(stride)
+        azpu = carve(stride)
+        azml = carve(stride)
+        azmu = carve(stride)
+        cols = carve(3 * stride)
+        qA = carve(square)
+        factor = carve(square)
+        yA = carve(stride)
+        py = carve(stride)
+        ds = carve(stride)
+        qds = carve(stride)
         order = [Int](repeating: 0, count: 2 * c)
     }
 
@@ -162,7 +214,7 @@ public final class QPSolver {
     }
 
     /// The solution as an array (tests).
-    public var solution: [Double] { Array(y[0 ..< n]) }
+    public var solution: [Double] { Array(UnsafeBufferPointer(start: y, count: n)) }
 
     /// Objective of the problem at any point y (first n entries).
     public func objective(at point: UnsafePointer<Double>) -> Double {
@@ -212,19 +264,9 @@ public final class QPSolver {
         hasCoverage = coverageFloor > -Double.infinity
         if coverageFloor.isNaN { return .numericalFailure("coverage floor is NaN") }
         if hasCoverage {
-            maxCoverage = current.withUnsafeBufferPointer { c in
-                upper.withUnsafeBufferPointer { u in
-                    coverageValue.withUnsafeBufferPointer { g in
-                        coverageCost.withUnsafeBufferPointer { k in
-                            y.withUnsafeMutableBufferPointer { yy in
-                                order.withUnsafeMutableBufferPointer { o in
-                                    CoverageLP.maximize(n: n, current: c.baseAddress!, upper: u.baseAddress!, value: g.baseAddress!,
-                                                        cost: k.baseAddress!, y: yy.baseAddress!, order: o.baseAddress!)
-                                }
-                            }
-                        }
-                    }
-                }
+            maxCoverage = order.withUnsafeMutableBufferPointer { o in
+                CoverageLP.maximize(n: n, current: current, upper: upper, value: coverageValue, cost: coverageCost,
+                                    y: y, order: o.baseAddress!)
             }
             if maxCoverage < coverageFloor { return .infeasible(maxCoverage: maxCoverage) }
         } else {
@@ -275,7 +317,7 @@ public final class QPSolver {
                 y[i] = current[i] + p[i] - m[i]
                 yA[i] = y[i]
             }
-            DenseKernels.symv(qA.pointer, n: n, lda: n, x: yA.pointer, y: py.pointer)
+            DenseKernels.symv(qA, n: n, lda: n, x: yA, y: py)
             var re = 0.0, rc = hasCoverage ? -sigma - r0 : 0, dual = 0.0, comp = 0.0, count = 0
             var obj = 0.0, gradMax = 0.0
             for i in 0 ..< n {
@@ -367,7 +409,7 @@ public final class QPSolver {
                     }
                     factor[i * n + i] = fixedI ? 1 : factor[i * n + i] + invE[i] + regularisation
                 }
-                let info = DenseKernels.choleskyInPlace(factor.pointer, n: n)
+                let info = DenseKernels.choleskyInPlace(factor, n: n)
                 if info == 0 { factored = true; break }
                 regularisation *= 1e4
             }
@@ -437,13 +479,13 @@ public final class QPSolver {
     /// y from the split variables, clipped into the box; the objective at y.
     private func finish() {
         for i in 0 ..< n { y[i] = min(max(current[i] + p[i] - m[i], 0), upper[i]) }
-        objective = y.withUnsafeBufferPointer { objective(at: $0.baseAddress!) }
+        objective = objective(at: y)
     }
 
     /// Solves M·X = cols[offset…] for `count` columns with the current factor.
     private func solveColumns(offset: Int, count: Int) {
         let n = self.n
-        DenseKernels.choleskySolveInPlace(factor: factor.pointer, n: n, rhs: cols.pointer + offset * n, nrhs: count)
+        DenseKernels.choleskySolveInPlace(factor: factor, n: n, rhs: cols + offset * n, nrhs: count)
     }
 
     /// One Newton direction for complementarity target τ (with Mehrotra's second-order term when `corrector`),
@@ -481,7 +523,7 @@ public final class QPSolver {
         reducedSolve(fEq: fEq, fCov: fCov, gamma: gamma, into: 0)
         // Refinement: residuals of the unreduced linear system at (Δp, Δm, Δη, Δζ), solved again and added.
         for i in 0 ..< n { ds[i] = dp[i] - dm[i] }
-        DenseKernels.symv(qA.pointer, n: n, lda: n, x: ds.pointer, y: qds.pointer)
+        DenseKernels.symv(qA, n: n, lda: n, x: ds, y: qds)
         var eEq = fEq, eCov = fCov - (hasCoverage ? sigma / zeta * dZeta : 0)
         for i in 0 ..< n {
             let bp = coverageValue[i] - coverageCost[i], bm = coverageValue[i] + coverageCost[i]

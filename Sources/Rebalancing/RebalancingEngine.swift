@@ -31,6 +31,8 @@ public struct RebalancingResult: Sendable {
     /// Mean size of the final QP and mean working-set rounds over solved accounts (diagnostics).
     public var meanProblemSize: Double
     public var meanRounds: Double
+    /// Mean interior-point iterations per solved account, all rounds together (diagnostics).
+    public var meanIterations: Double
 
     /// Account a's row range.
     public func targetRows(of account: Int) -> Range<Int> { rowStart[account] ..< rowStart[account + 1] }
@@ -102,7 +104,7 @@ public enum RebalancingEngine {
         for block in blockRows { rows.append(contentsOf: block) }
         var counts: [RebalanceStatus: Int] = [:]
         for s in RebalanceStatus.allCases { counts[s] = 0 }
-        var inScopeCount = 0, turnover = 0.0, cost = 0.0, sizeSum = 0, roundSum = 0, solved = 0
+        var inScopeCount = 0, turnover = 0.0, cost = 0.0, sizeSum = 0, roundSum = 0, iterationSum = 0, solved = 0
         var netFlows = [Double](repeating: 0, count: schedule.count)
         for a in 0 ..< accounts {
             let t = targets[a]
@@ -110,7 +112,7 @@ public enum RebalancingEngine {
             if t.status != .notInScope { inScopeCount += 1 }
             if t.turnover.isFinite { turnover += t.turnover }
             if t.cost.isFinite { cost += t.cost }
-            if t.problemSize > 0 { sizeSum += t.problemSize; roundSum += t.rounds; solved += 1 }
+            if t.problemSize > 0 { sizeSum += t.problemSize; roundSum += t.rounds; iterationSum += t.iterations; solved += 1 }
             for r in rowStart[a] ..< rowStart[a + 1] { netFlows[Int(rows.asset[r])] += rows.tradeUSD[r] }
         }
         return RebalancingResult(
@@ -120,6 +122,7 @@ public enum RebalancingEngine {
             rowStart: rowStart, rows: rows, inScope: inScopeCount, counts: counts, totalTurnover: turnover,
             totalCost: cost, netFlows: netFlows,
             meanProblemSize: solved > 0 ? Double(sizeSum) / Double(solved) : 0,
-            meanRounds: solved > 0 ? Double(roundSum) / Double(solved) : 0)
+            meanRounds: solved > 0 ? Double(roundSum) / Double(solved) : 0,
+            meanIterations: solved > 0 ? Double(iterationSum) / Double(solved) : 0)
     }
 }

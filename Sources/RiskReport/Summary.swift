@@ -138,6 +138,9 @@ public enum SummaryReport {
             ("failed", .integer(rb.counts[.failed] ?? 0)),
             ("turnover_usd", .finite(rb.totalTurnover)),
             ("cost_usd", .finite(rb.totalCost)),
+            ("qp_size_mean", .finite(rb.meanProblemSize)),
+            ("qp_rounds_mean", .finite(rb.meanRounds)),
+            ("qp_iterations_mean", .finite(rb.meanIterations)),
             ("net_flows_usd", .object(rb.netFlows.indices.filter { rb.netFlows[$0] != 0 }.map {
                 (tickers[$0], .finite(rb.netFlows[$0]))
             })),
