@@ -16,7 +16,7 @@ let hotKernelSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unc
 
 let package = Package(
     name: "Ballast",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ballast", targets: ["ballast"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),

@@ -14,7 +14,7 @@ let suiteDependencies: [Target.Dependency] = [
 
 let package = Package(
     name: "BallastBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         // The engine itself. `name:` pins the package name so the product references below do not depend on
         // the name of the folder the repository is cloned into.

@@ -7,6 +7,8 @@ public enum DenseKernels {
     /// Cholesky factorisation in place of a symmetric positive definite n×n matrix (`dpotrf`, column-major
     /// lower triangle through `LAPACKE_dpotrf_work`; for a symmetric input the layout does not matter).
     /// Returns LAPACK's info: 0 success, > 0 the order of the leading minor that is not positive definite.
+    /// The factor is meant for `choleskySolveInPlace` with the same n only (the small path keeps 1/L_jj on the
+    /// diagonal, so its solves multiply instead of dividing).
     ///
     /// Up to `smallOrder` the factorisation is a plain Swift loop instead (same storage and return code): for the
     /// many tiny systems of the rebalancing solver the call into OpenBLAS costs more than the arithmetic, and
@@ -19,16 +21,22 @@ public enum DenseKernels {
     }
 
     /// Solves A·X = B in place for `nrhs` right-hand sides stored one after another (column-major n×nrhs)
-    /// with the factor of `choleskyInPlace` (`dpotrs` through `LAPACKE_dpotrs_work`).
+    /// with the factor of `choleskyInPlace` (two `dtrsv` per column; the Swift loops below `smallOrder`).
     public static func choleskySolveInPlace(factor: UnsafePointer<Double>, n: Int, rhs: UnsafeMutablePointer<Double>, nrhs: Int) {
         guard n > 0, nrhs > 0 else { return }
         if n <= smallOrder {
             for r in 0 ..< nrhs { smallCholeskySolve(factor, n: n, rhs: rhs + r * n) }
             return
         }
+        // Two triangular solves per column (`dtrsv`: L·z = b, then Lᵀ·x = z). For the one or two right sides the
+        // solver has, `dpotrs` (through `dtrsm`) would pack the whole triangle on every call, which costs more
+        // than the solve itself.
         // Safe: factor holds n·n elements, rhs holds n·nrhs; leading dimensions n.
-        _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), Int32(nrhs), factor, Int32(n),
-                                rhs, Int32(n))
+        for r in 0 ..< nrhs {
+            let column = rhs + r * n
+            cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, Int32(n), factor, Int32(n), column, 1)
+            cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, Int32(n), factor, Int32(n), column, 1)
+        }
     }
 
     /// Largest order factorised and solved by the Swift loops below rather than LAPACK (measured crossover region:
@@ -36,7 +44,7 @@ public enum DenseKernels {
     public static let smallOrder = 48
 
     /// Left-looking Cholesky of the column-major lower triangle (column j is a[j·n + j ..< j·n + n]); the strict
-    /// upper triangle is not touched. Returns 0, or j + 1 when the leading minor of order j + 1 is not positive
+    /// upper triangle is not touched, the diagonal holds 1/L_jj. Returns 0, or j + 1 when the leading minor of order j + 1 is not positive
     /// definite (LAPACK's convention).
     static func smallCholesky(_ a: UnsafeMutablePointer<Double>, n: Int) -> Int {
         // Safe: a holds n·n elements; every index below is k·n + i with k, i < n.
@@ -49,20 +57,21 @@ public enum DenseKernels {
             }
             let d = column[j]
             if !(d > 0) || !d.isFinite { return j + 1 }
-            let root = d.squareRoot()
-            column[j] = root
-            let inverse = 1 / root
+            // The diagonal keeps 1/L_jj: the solves' serial chains then multiply (a division's latency is
+            // several multiplications', and each solve has 2n of them in sequence).
+            let inverse = 1 / d.squareRoot()
+            column[j] = inverse
             for i in j + 1 ..< n { column[i] *= inverse }
         }
         return 0
     }
 
-    /// Solves L·Lᵀ·x = b in place with the factor of `smallCholesky` (b has n elements).
+    /// Solves L·Lᵀ·x = b in place with the factor of `smallCholesky` (b has n elements; 1/L_jj on the diagonal).
     static func smallCholeskySolve(_ l: UnsafePointer<Double>, n: Int, rhs b: UnsafeMutablePointer<Double>) {
         // Safe: l holds n·n elements, b n; indices as in `smallCholesky`.
         for j in 0 ..< n {
             let column = l + j * n
-            let v = b[j] / column[j]
+            let v = b[j] * column[j]
             b[j] = v
             for i in j + 1 ..< n { b[i] -= column[i] * v }
         }
@@ -71,7 +80,7 @@ public enum DenseKernels {
             let column = l + j * n
             var total = b[j]
             for i in j + 1 ..< n { total -= column[i] * b[i] }
-            b[j] = total / column[j]
+            b[j] = total * column[j]
             j -= 1
         }
     }

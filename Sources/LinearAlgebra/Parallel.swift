@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A shared output buffer that parallel workers write at disjoint indices.
 ///
@@ -36,20 +37,24 @@ extension Array {
 }
 
 public enum Parallel {
-    /// Calls `body(block, worker)` once for every block in `0 ..< blockCount`, spread over `workers` threads with a
-    /// static assignment (worker w takes blocks w, w + workers, …). Blocks are fixed by the caller, so results
-    /// never depend on the worker count. `body` must write only outputs that belong to its block.
+    /// Calls `body(block, worker)` once for every block in `0 ..< blockCount`, spread over `workers` threads that
+    /// take the next unclaimed block from a shared counter (dynamic: a worker slowed by an expensive block, e.g. a
+    /// 450-asset institutional QP, or by a noisy neighbour, does not hold the others up). Blocks are fixed by the
+    /// caller and each is computed whole by one worker, so results never depend on the worker count or on which
+    /// worker took which block. `body` must write only outputs that belong to its block, and a workspace must not
+    /// carry results from one block to the next.
     public static func forEachBlock(blockCount: Int, workers: Int, _ body: @Sendable (_ block: Int, _ worker: Int) -> Void) {
         let workerCount = max(1, min(workers, blockCount))
         if workerCount == 1 {
             for b in 0 ..< blockCount { body(b, 0) }
             return
         }
+        let nextBlock = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            var b = worker
-            while b < blockCount {
+            while true {
+                let b = nextBlock.add(1, ordering: .relaxed).oldValue
+                guard b < blockCount else { break }
                 body(b, worker)
-                b += workerCount
             }
         }
     }
@@ -63,12 +68,13 @@ public enum Parallel {
             for b in 0 ..< blockCount { body(b, &workspace) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+        let nextBlock = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
             var workspace = makeWorkspace()
-            var b = worker
-            while b < blockCount {
+            while true {
+                let b = nextBlock.add(1, ordering: .relaxed).oldValue
+                guard b < blockCount else { break }
                 body(b, &workspace)
-                b += workerCount
             }
         }
     }

@@ -176,10 +176,11 @@ public final class AccountRebalancer {
         let n = universe.count
         let C = collateral
         // Scaled data and the coverage LP over the whole universe.
+        let perC = 1 / C
         for i in 0 ..< n {
             let j = universe[i]
-            cS[i] = held[i] / C
-            uS[i] = cap[i] / C
+            cS[i] = held[i] * perC
+            uS[i] = cap[i] * perC
             gS[i] = 1 - haircut[i]
             kS[i] = context.costFraction[j]
         }
@@ -214,11 +215,6 @@ public final class AccountRebalancer {
             let i = position[Int(book.assetIndex[k])]
             if i >= 0 { inWorkingSet[i] = true }
         }
-        // Large working sets (institutional accounts) go straight to the full universe: each extra round would
-        // cost a dense solve of about the same size.
-        var initial = 0
-        for i in 0 ..< n where inWorkingSet[i] { initial += 1 }
-        if 2 * initial >= n { for i in 0 ..< n { inWorkingSet[i] = true } }
         /// Loads the working set into the solver and solves.
         func solveWorkingSet(maxIterations: Int) -> QPSolver.Outcome {
             working.removeAll(keepingCapacity: true)
