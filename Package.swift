@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
-            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast",
+            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast", "LinearAlgebra",
         ]),
     ]
 )

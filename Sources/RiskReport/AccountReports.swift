@@ -43,7 +43,7 @@ public enum AccountColumns {
         ]
     }
 
-    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) rethrows {
+    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
         try CSVWriter.stream(columns: columns(r), count: r.book.accountCount, row: { $0 }, workers: workers, to: sink)
     }
 }
@@ -118,7 +118,7 @@ public enum HoldingColumns {
         return index
     }
 
-    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) rethrows {
+    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
         let index = rowIndex(r)
         try CSVWriter.stream(columns: columns(r), count: index.account.count, row: { index[$0] }, workers: workers,
                              to: sink)

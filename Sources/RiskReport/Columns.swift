@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// One cell of a CSV report.
@@ -35,30 +36,49 @@ public enum CSVWriter {
     }
 
     /// Streams `count` rows to `sink` in order, rendering chunks of `chunkRows` rows on `workers` threads; memory
-    /// stays bounded by `workers` chunks and the bytes do not depend on the worker count.
+    /// stays bounded by `3·workers` chunks and the bytes do not depend on the worker count. Writing overlaps
+    /// rendering: while the workers render one group of chunks, the previous group goes to `sink` on a serial
+    /// queue (at a million accounts the kernel's copy into the page cache is a third of the phase).
     public static func stream<Row>(columns: [Column<Row>], count: Int, row: @escaping @Sendable (Int) -> Row, workers: Int,
-                                   to sink: ([UInt8]) throws -> Void) rethrows {
+                                   to sink: ([UInt8]) throws -> Void) throws {
         var header = TextBuffer(capacity: 1024)
         appendHeader(columns, to: &header)
         try sink(header.bytes)
         let chunkCount = (count + chunkRows - 1) / chunkRows
         let group = max(1, workers) * 2
-        var first = 0
-        while first < chunkCount {
-            let chunks = min(group, chunkCount - first)
-            var buffers = [[UInt8]](repeating: [], count: chunks)
-            let base = first
-            buffers.withSharedOutput { out in
-                Parallel.forEachBlock(blockCount: chunks, workers: workers) { chunk, _ in
-                    let start = (base + chunk) * chunkRows
-                    var text = TextBuffer(capacity: chunkRows * 160)
-                    for index in start ..< min(start + chunkRows, count) { appendRow(row(index), columns, to: &text) }
-                    out[chunk] = text.bytes
+        let writer = DispatchQueue(label: "ballast.csv-writer")
+        let pending = DispatchGroup()
+        var failure: (any Error)?
+        withoutActuallyEscaping(sink) { sink in
+            // The sink and the failure slot are used by one writer block at a time, each finished (pending.wait())
+            // before the next is queued or the function returns.
+            nonisolated(unsafe) let sink = sink
+            nonisolated(unsafe) var failed: (any Error)? = nil
+            var first = 0
+            while first < chunkCount {
+                let chunks = min(group, chunkCount - first)
+                var buffers = [[UInt8]](repeating: [], count: chunks)
+                let base = first
+                buffers.withSharedOutput { out in
+                    Parallel.forEachBlock(blockCount: chunks, workers: workers) { chunk, _ in
+                        let start = (base + chunk) * chunkRows
+                        var text = TextBuffer(capacity: chunkRows * 160)
+                        for index in start ..< min(start + chunkRows, count) { appendRow(row(index), columns, to: &text) }
+                        out[chunk] = text.bytes
+                    }
                 }
+                pending.wait()
+                if let error = failed { failure = error; break }
+                let rendered = buffers
+                writer.async(group: pending) {
+                    do { for buffer in rendered { try sink(buffer) } } catch { failed = error }
+                }
+                first += chunks
             }
-            for buffer in buffers { try sink(buffer) }
-            first += chunks
+            pending.wait()
+            if failure == nil, let error = failed { failure = error }
         }
+        if let failure { throw failure }
     }
 
     static func appendHeader<Row>(_ columns: [Column<Row>], to out: inout TextBuffer) {
