@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "RiskMetrics", targets: ["RiskMetrics"]),
         .library(name: "Rebalancing", targets: ["Rebalancing"]),
         .library(name: "RiskPipeline", targets: ["RiskPipeline"]),
+        .library(name: "RiskReport", targets: ["RiskReport"]),
+        .library(name: "BookGenerator", targets: ["BookGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

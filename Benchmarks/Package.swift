@@ -65,5 +65,17 @@ let package = Package(
             path: "Benchmarks/Rebalancing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The whole run phase by phase at tiers L and I, 1 and 2 threads (books from BookGenerator, seed 7).
+        .executableTarget(
+            name: "PipelinePhases",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskPipeline", package: "Ballast"),
+                .product(name: "RiskReport", package: "Ballast"),
+                .product(name: "BookGenerator", package: "Ballast"),
+            ],
+            path: "Benchmarks/Pipeline",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
