@@ -85,15 +85,30 @@ import Testing
 
 extension ReportWriterTests {
     /// Streaming in parallel chunks gives the same bytes as rendering in one go, for any worker count.
-    @Test func streamedChunksEqualTheWholeRenderForAnyWorkerCount() {
+    @Test func streamedChunksEqualTheWholeRenderForAnyWorkerCount() throws {
         let columns: [Column<Int>] = [Column("i") { .integer($0) }, Column("x") { .number(Double($0) / 7) },
                                       Column("t") { .text($0 % 3 == 0 ? "-\($0)" : "a\($0)") }]
         let count = 2 * CSVWriter.chunkRows + 123
         let whole = CSVWriter.render(columns: columns, rows: 0 ..< count)
         for workers in [1, 2, 5] {
             var streamed: [UInt8] = []
-            CSVWriter.stream(columns: columns, count: count, row: { $0 }, workers: workers) { streamed += $0 }
+            try CSVWriter.stream(columns: columns, count: count, row: { $0 }, workers: workers) { streamed += $0 }
             #expect(streamed == whole, "workers \(workers)")
         }
+    }
+
+    /// A sink that fails (disk full) stops the stream and its error reaches the caller; nothing after it is written.
+    @Test func aFailingSinkStopsTheStreamWithItsError() {
+        struct DiskFull: Error {}
+        let columns: [Column<Int>] = [Column("i") { .integer($0) }]
+        let count = 40 * CSVWriter.chunkRows
+        var calls = 0
+        #expect(throws: DiskFull.self) {
+            try CSVWriter.stream(columns: columns, count: count, row: { $0 }, workers: 2) { _ in
+                calls += 1
+                if calls == 3 { throw DiskFull() }
+            }
+        }
+        #expect(calls == 3)
     }
 }
