@@ -44,7 +44,7 @@ public enum AccountColumns {
     }
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
-        try CSVWriter.stream(columns: columns(r), count: r.book.accountCount, row: { $0 }, workers: workers, to: sink)
+        try CSVWriter.stream(columns: { columns(r) }, count: r.book.accountCount, row: { $0 }, workers: workers, to: sink)
     }
 }
 
@@ -120,7 +120,7 @@ public enum HoldingColumns {
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
         let index = rowIndex(r)
-        try CSVWriter.stream(columns: columns(r), count: index.account.count, row: { index[$0] }, workers: workers,
+        try CSVWriter.stream(columns: { columns(r) }, count: index.account.count, row: { index[$0] }, workers: workers,
                              to: sink)
     }
 }

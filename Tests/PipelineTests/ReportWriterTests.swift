@@ -1,5 +1,6 @@
 import Foundation
-import RiskReport
+import LinearAlgebra
+@testable import RiskReport
 import Testing
 
 @Suite struct ReportWriterTests {
@@ -110,5 +111,35 @@ extension ReportWriterTests {
             }
         }
         #expect(calls == 3)
+    }
+}
+
+extension ReportWriterTests {
+    /// `DirectFile` writes exactly the bytes it is given, in order, whatever the chunk sizes (across its 8 MiB
+    /// block boundary, with an unaligned tail), on a file system that takes O_DIRECT (the temporary directory) and
+    /// on one that refuses it (/dev/shm, tmpfs, where present): compared with the concatenation done here.
+    @Test func directFileWritesExactlyTheGivenBytes() throws {
+        var rng = SplitMix64(seed: 2026)
+        var chunks: [[UInt8]] = []
+        var total = 0
+        while total < DirectFile.capacity * 2 + 12_345 {
+            let size = [0, 1, 4095, 4096, 70_001, 1 << 20, 3 << 20][rng.nextInt(below: 7)]
+            let salt = rng.nextInt(below: 251)
+            chunks.append((0 ..< size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ salt &+ chunks.count) })
+            total += size
+        }
+        let expected = chunks.flatMap { $0 }
+        var folders = [FileManager.default.temporaryDirectory]
+        if FileManager.default.fileExists(atPath: "/dev/shm") { folders.append(URL(fileURLWithPath: "/dev/shm")) }
+        for folder in folders {
+            let path = folder.appendingPathComponent("ballast-directfile-\(getpid()).bin").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let file = try DirectFile(path: path)
+            for chunk in chunks { try file.append(chunk) }
+            try file.finish()
+            let written = try #require(FileManager.default.contents(atPath: path))
+            #expect(written.count == expected.count, "\(folder.path)")
+            #expect(Array(written) == expected, "\(folder.path)")
+        }
     }
 }
