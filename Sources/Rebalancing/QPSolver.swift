@@ -332,6 +332,7 @@ public final class QPSolver {
         var regularisation = 1e-13 * scale
         var bestMerit = Double.infinity, bestEta = 0.0, bestZeta = 0.0
         var lastPrimal = Double.infinity, lastDual = Double.infinity, lastComp = Double.infinity
+        var compOneBack = Double.infinity, compTwoBack = Double.infinity
 
         for iteration in 0 ... maxIterations {
             iterations = iteration
@@ -461,7 +462,13 @@ public final class QPSolver {
             }
             if hasCoverage { compAffine += (sigma + alphaAffine * dSigma) * (zeta + alphaAffine * dZeta) }
             let muAffine = count > 0 ? max(compAffine, 0) / Double(count) : 0
-            let centering = mu > 0 ? min(1, pow3(muAffine / mu)) : 0
+            var centering = mu > 0 ? min(1, pow3(muAffine / mu)) : 0
+            // Stagnation guard: when the gap has not fallen by a tenth over the last two iterations (iterates can cycle
+            // between two points when the coverage row is weakly active: slack and multiplier both tending to 0),
+            // take a more centred step, which restores the decrease.
+            if iteration >= 2 && comp > 0.9 * compTwoBack { centering = max(centering, 0.5) }
+            compTwoBack = compOneBack
+            compOneBack = comp
             for i in 0 ..< n {
                 ap[i] = dp[i]; am[i] = dm[i]
                 azpl[i] = dzpl[i]; azpu[i] = dzpu[i]; azml[i] = dzml[i]; azmu[i] = dzmu[i]

@@ -33,6 +33,33 @@ import Testing
         }
     }
 
+    /// A problem taken from a generated million-account book (an account's second working-set round): the
+    /// coverage row ends weakly active (slack and multiplier both tend to 0), and plain Mehrotra steps cycled
+    /// between two points with the gap stuck near 1e-5 until the iteration limit. The stagnation guard must get it
+    /// to a KKT point like any other problem.
+    @Test func weaklyActiveCoverageRowDoesNotStall() {
+        let data = QPData(
+            quadratic: [0.4807833063871774, 0.39593754039715356, 0.00042603163675718057, 0.0004601044811587772,
+                        0.39593754039715356, 1.616227270028609, 0.0008075447098528338, 0.00028453358009248214,
+                        0.00042603163675718057, 0.0008075447098528338, 3.3400752086985157e-05, 1.6648772630153433e-06,
+                        0.0004601044811587772, 0.00028453358009248214, 1.6648772630153433e-06, 2.8948947155520235e-05],
+            linear: [-0.0005708754368782469, -0.0010820967253629284, -4.475646241874616e-05, -2.2309083478095123e-06],
+            current: [0.3121606568782288, 0.6878393431217712, 0.0, 0.0], upper: [1.0, 0.6878393431217712, 1.0, 1.0],
+            costWeight: [0.07358336931313096, 1.2141255936666608, 0.03679168465656548, 0.03679168465656548],
+            coverageValue: [0.88, 0.63, 0.98, 0.97], coverageCost: [0.0002, 0.0033, 0.0001, 0.0001],
+            coverageFloor: 0.837489794806631)
+        let solver = QPSolver()
+        data.load(into: solver)
+        let outcome = solver.solve(maxIterations: 120)
+        guard case .solved = outcome else {
+            Issue.record("expected solved, got \(outcome)")
+            return
+        }
+        #expect(solver.iterations < 60)
+        let kkt = data.kktViolation(y: solver.solution, eta: solver.eta, zeta: solver.zeta)
+        #expect(kkt.stationarity <= 1e-8 && kkt.primal <= 1e-10 && kkt.complementarity <= 1e-8, "\(kkt)")
+    }
+
     @Test func closedFormMinimumVarianceSplit() {
         // Two assets, no costs, no coverage, caps far away: y₁ = (P₂₂ − P₁₂)/(P₁₁ + P₂₂ − 2P₁₂).
         let p11 = 0.04, p22 = 0.01, p12 = 0.006
