@@ -28,14 +28,104 @@ public struct RebalancingResult: Sendable {
     /// Σ over accounts of trade USD per asset (schedule order).
     public var netFlows: [Double]
 
-    /// Mean size of the final QP and mean working-set rounds over solved accounts (diagnostics).
-    public var meanProblemSize: Double
-    public var meanRounds: Double
-    /// Mean interior-point iterations per solved account, all rounds together (diagnostics).
-    public var meanIterations: Double
+    /// Over the accounts that reached the solver: their count, and the sums of the final QP's size, of the
+    /// working-set rounds and of the interior-point iterations (diagnostics).
+    public var solvedCount: Int
+    public var problemSizeSum: Int
+    public var roundSum: Int
+    public var iterationSum: Int
+
+    /// Mean size of the final QP, mean working-set rounds and mean interior-point iterations per solved account.
+    public var meanProblemSize: Double { solvedCount > 0 ? Double(problemSizeSum) / Double(solvedCount) : 0 }
+    public var meanRounds: Double { solvedCount > 0 ? Double(roundSum) / Double(solvedCount) : 0 }
+    public var meanIterations: Double { solvedCount > 0 ? Double(iterationSum) / Double(solvedCount) : 0 }
 
     /// Account a's row range.
     public func targetRows(of account: Int) -> Range<Int> { rowStart[account] ..< rowStart[account + 1] }
+
+    /// The result from its per-account parts; the totals (counts, turnover, cost, net flows) are summed here, over
+    /// accounts in order, for a run and for a merge of shards alike.
+    public init(status: [RebalanceStatus], reason: [String], targetVaR: [Double], targetHCV: [Double],
+                targetRatio: [Double], targetTopup: [Double], turnover: [Double], cost: [Double], rowStart: [Int],
+                rows: TargetRows, assetCount: Int, solvedCount: Int, problemSizeSum: Int, roundSum: Int,
+                iterationSum: Int) {
+        self.status = status
+        self.reason = reason
+        self.targetVaR = targetVaR
+        self.targetHCV = targetHCV
+        self.targetRatio = targetRatio
+        self.targetTopup = targetTopup
+        self.turnover = turnover
+        self.cost = cost
+        self.rowStart = rowStart
+        self.rows = rows
+        self.solvedCount = solvedCount
+        self.problemSizeSum = problemSizeSum
+        self.roundSum = roundSum
+        self.iterationSum = iterationSum
+        var counts: [RebalanceStatus: Int] = [:]
+        for s in RebalanceStatus.allCases { counts[s] = 0 }
+        var inScopeCount = 0, totalTurnover = 0.0, totalCost = 0.0
+        var flows = [Double](repeating: 0, count: assetCount)
+        for a in status.indices {
+            counts[status[a], default: 0] += 1
+            if status[a] != .notInScope { inScopeCount += 1 }
+            if turnover[a].isFinite { totalTurnover += turnover[a] }
+            if cost[a].isFinite { totalCost += cost[a] }
+            for r in rowStart[a] ..< rowStart[a + 1] { flows[Int(rows.asset[r])] += rows.tradeUSD[r] }
+        }
+        self.inScope = inScopeCount
+        self.counts = counts
+        self.totalTurnover = totalTurnover
+        self.totalCost = totalCost
+        self.netFlows = flows
+    }
+
+    /// Stores the per-account figures, the target rows (grouped per account) and the solver diagnostics.
+    public func archive(into archive: inout ResultArchive, prefix: String) {
+        let codes = status.map { RebalanceStatus.allCases.firstIndex(of: $0)! }
+        archive.put(prefix + "status", .account, ints: codes)
+        archive.put(prefix + "reason", .account, strings: reason)
+        for (name, values) in [("targetVaR", targetVaR), ("targetHCV", targetHCV), ("targetRatio", targetRatio),
+                               ("targetTopup", targetTopup), ("turnover", turnover), ("cost", cost)] {
+            archive.put(prefix + name, .account, doubles: values)
+        }
+        let counts = prefix + "rowCount"
+        archive.put(counts, .account, ints: status.indices.map { rowStart[$0 + 1] - rowStart[$0] })
+        archive.put(prefix + "rows.asset", .group(counts: counts), ints: rows.asset.map { Int($0) })
+        archive.put(prefix + "rows.targetUSD", .group(counts: counts), doubles: rows.targetUSD)
+        archive.put(prefix + "rows.weight", .group(counts: counts), doubles: rows.weight)
+        archive.put(prefix + "rows.tradeUSD", .group(counts: counts), doubles: rows.tradeUSD)
+        archive.put(prefix + "rows.tradeQuantity", .group(counts: counts), doubles: rows.tradeQuantity)
+        archive.put(prefix + "solver", .sum, ints: [solvedCount, problemSizeSum, roundSum, iterationSum])
+    }
+
+    /// The result stored by `archive`, totals summed afresh.
+    public init(archive: ResultArchive, prefix: String, assetCount: Int) throws(ResultArchive.Failure) {
+        let statuses = RebalanceStatus.allCases
+        let codes = try archive.ints(prefix + "status")
+        guard codes.allSatisfy({ $0 >= 0 && $0 < statuses.count }) else { throw .mismatch("archive: unknown rebalance status") }
+        let counts = try archive.ints(prefix + "rowCount")
+        var rowStart = [0]
+        rowStart.reserveCapacity(counts.count + 1)
+        for c in counts { rowStart.append(rowStart[rowStart.count - 1] + c) }
+        var rows = TargetRows()
+        rows.asset = try archive.ints(prefix + "rows.asset").map { Int32($0) }
+        rows.targetUSD = try archive.doubles(prefix + "rows.targetUSD")
+        rows.weight = try archive.doubles(prefix + "rows.weight")
+        rows.tradeUSD = try archive.doubles(prefix + "rows.tradeUSD")
+        rows.tradeQuantity = try archive.doubles(prefix + "rows.tradeQuantity")
+        guard rows.asset.allSatisfy({ $0 >= 0 && Int($0) < assetCount }) else { throw .mismatch("archive: target row asset out of range") }
+        let solver = try archive.ints(prefix + "solver")
+        guard solver.count == 4 else { throw .mismatch("archive: \(prefix)solver") }
+        self.init(status: codes.map { statuses[$0] }, reason: try archive.strings(prefix + "reason"),
+                  targetVaR: try archive.doubles(prefix + "targetVaR"), targetHCV: try archive.doubles(prefix + "targetHCV"),
+                  targetRatio: try archive.doubles(prefix + "targetRatio"),
+                  targetTopup: try archive.doubles(prefix + "targetTopup"),
+                  turnover: try archive.doubles(prefix + "turnover"), cost: try archive.doubles(prefix + "cost"),
+                  rowStart: rowStart, rows: rows, assetCount: assetCount, solvedCount: solver[0],
+                  problemSizeSum: solver[1], roundSum: solver[2], iterationSum: solver[3])
+    }
 }
 
 public enum RebalancingEngine {
@@ -102,27 +192,15 @@ public enum RebalancingEngine {
         var rows = TargetRows()
         rows.asset.reserveCapacity(rowStart[accounts])
         for block in blockRows { rows.append(contentsOf: block) }
-        var counts: [RebalanceStatus: Int] = [:]
-        for s in RebalanceStatus.allCases { counts[s] = 0 }
-        var inScopeCount = 0, turnover = 0.0, cost = 0.0, sizeSum = 0, roundSum = 0, iterationSum = 0, solved = 0
-        var netFlows = [Double](repeating: 0, count: schedule.count)
-        for a in 0 ..< accounts {
-            let t = targets[a]
-            counts[t.status, default: 0] += 1
-            if t.status != .notInScope { inScopeCount += 1 }
-            if t.turnover.isFinite { turnover += t.turnover }
-            if t.cost.isFinite { cost += t.cost }
-            if t.problemSize > 0 { sizeSum += t.problemSize; roundSum += t.rounds; iterationSum += t.iterations; solved += 1 }
-            for r in rowStart[a] ..< rowStart[a + 1] { netFlows[Int(rows.asset[r])] += rows.tradeUSD[r] }
+        var sizeSum = 0, roundSum = 0, iterationSum = 0, solved = 0
+        for t in targets where t.problemSize > 0 {
+            sizeSum += t.problemSize; roundSum += t.rounds; iterationSum += t.iterations; solved += 1
         }
         return RebalancingResult(
             status: targets.map(\.status), reason: targets.map(\.reason), targetVaR: targets.map(\.targetVaR),
             targetHCV: targets.map(\.targetHCV), targetRatio: targets.map(\.targetRatio),
             targetTopup: targets.map(\.targetTopup), turnover: targets.map(\.turnover), cost: targets.map(\.cost),
-            rowStart: rowStart, rows: rows, inScope: inScopeCount, counts: counts, totalTurnover: turnover,
-            totalCost: cost, netFlows: netFlows,
-            meanProblemSize: solved > 0 ? Double(sizeSum) / Double(solved) : 0,
-            meanRounds: solved > 0 ? Double(roundSum) / Double(solved) : 0,
-            meanIterations: solved > 0 ? Double(iterationSum) / Double(solved) : 0)
+            rowStart: rowStart, rows: rows, assetCount: schedule.count, solvedCount: solved, problemSizeSum: sizeSum,
+            roundSum: roundSum, iterationSum: iterationSum)
     }
 }

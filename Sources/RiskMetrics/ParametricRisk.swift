@@ -137,20 +137,27 @@ public enum ParametricRiskCalculator {
             }
             }
         }
-        // The book as one portfolio: exposures summed per asset in book order (deterministic), invalid accounts left out.
-        var bookExposure = [Double](repeating: 0, count: n)
-        for a in 0 ..< accounts where !assessment.invalid[a] {
-            for k in book.holdings(of: a) { bookExposure[Int(book.assetIndex[k])] += assessment.exposure[k] }
-        }
-        // Single-threaded: a 200 × 200 gemv does not pay for waking OpenBLAS workers (they would spin afterwards).
-        let bookSigma = BLASThreads.with(1) { max(quadraticForm(covariance, bookExposure), 0).squareRoot() }
+        let whole = bookRisk(book: book, assessment: assessment, covariance: covariance, scale: scale)
         let denseBlocks = denseBlock.filter { $0 }.count
         let flops = Double(denseBlocks) * 2 * Double(2 * blockSize) * Double(n) * Double(n)
         return ParametricRisk(valueAtRisk: valueAtRisk, expectedShortfall: shortfall, componentVaR: component,
                               liquidationSigma: sigma, liquidationScenario: scenario,
-                              bookValueAtRisk: scale.varPerSigma * bookSigma,
-                              bookExpectedShortfall: scale.esPerSigma * bookSigma, matrixFlops: flops,
+                              bookValueAtRisk: whole.valueAtRisk,
+                              bookExpectedShortfall: whole.expectedShortfall, matrixFlops: flops,
                               denseBlocks: denseBlocks, sparseBlocks: blockCount - denseBlocks)
+    }
+
+    /// The book as one portfolio: exposures summed per asset in book order (deterministic), invalid accounts left
+    /// out; VaR and ES of that exposure vector.
+    public static func bookRisk(book: Book, assessment: CollateralAssessment, covariance: Matrix,
+                                scale: NormalRiskScale) -> (valueAtRisk: Double, expectedShortfall: Double) {
+        var bookExposure = [Double](repeating: 0, count: covariance.rows)
+        for a in 0 ..< book.accountCount where !assessment.invalid[a] {
+            for k in book.holdings(of: a) { bookExposure[Int(book.assetIndex[k])] += assessment.exposure[k] }
+        }
+        // Single-threaded: a 200 × 200 gemv does not pay for waking OpenBLAS workers (they would spin afterwards).
+        let bookSigma = BLASThreads.with(1) { max(quadraticForm(covariance, bookExposure), 0).squareRoot() }
+        return (scale.varPerSigma * bookSigma, scale.esPerSigma * bookSigma)
     }
 
     /// b_i = c_i(1 − h_i) for collateral, liquidation_ratio·e_i (≤ 0) for debt.
@@ -317,5 +324,35 @@ struct BlockWorkspace {
             sigmaE[p] = se
             sigmaB[p] = withBuffer ? sb : 0
         }
+    }
+}
+
+extension ParametricRisk {
+    /// Stores the per-account and per-holding figures and the kernel counts (the book's figures are recomputed
+    /// by whoever reassembles the whole book: `ParametricRiskCalculator.bookRisk`).
+    public func archive(into archive: inout ResultArchive, prefix: String, holdingCounts: String) {
+        archive.put(prefix + "valueAtRisk", .account, doubles: valueAtRisk)
+        archive.put(prefix + "expectedShortfall", .account, doubles: expectedShortfall)
+        archive.put(prefix + "liquidationSigma", .account, doubles: liquidationSigma)
+        archive.put(prefix + "liquidationScenario", .account, strings: liquidationScenario)
+        archive.put(prefix + "componentVaR", .group(counts: holdingCounts), doubles: componentVaR)
+        archive.put(prefix + "matrixFlops", .sum, doubles: [matrixFlops])
+        archive.put(prefix + "blocks", .sum, ints: [denseBlocks, sparseBlocks])
+    }
+
+    /// The figures stored by `archive`; the book's VaR and ES are NaN until set.
+    public init(archive: ResultArchive, prefix: String) throws(ResultArchive.Failure) {
+        valueAtRisk = try archive.doubles(prefix + "valueAtRisk")
+        expectedShortfall = try archive.doubles(prefix + "expectedShortfall")
+        liquidationSigma = try archive.doubles(prefix + "liquidationSigma")
+        liquidationScenario = try archive.strings(prefix + "liquidationScenario")
+        componentVaR = try archive.doubles(prefix + "componentVaR")
+        bookValueAtRisk = .nan
+        bookExpectedShortfall = .nan
+        matrixFlops = try archive.double(prefix + "matrixFlops")
+        let blocks = try archive.ints(prefix + "blocks")
+        guard blocks.count == 2 else { throw .mismatch("archive: \(prefix)blocks") }
+        denseBlocks = blocks[0]
+        sparseBlocks = blocks[1]
     }
 }

@@ -42,6 +42,10 @@ public struct StressResult: Sendable {
     /// Blocks whose losses came from one dgemm, and blocks computed by per-account gathers.
     public var denseBlocks: Int
     public var sparseBlocks: Int
+    /// Per block of `StressTester.blockSize` accounts, `StressBlockTotals.fields` rows of S partial sums (losses,
+    /// shortfalls, status counts): the scenario totals are their sum in block order (`StressTester.summaries`).
+    /// Kept so that a sharded run can hand its blocks to the merge, which then sums exactly as one run does.
+    public var blockTotals: [Double] = []
 }
 
 /// One account under one scenario (`StressTester.stressAccount`), the figures of SPEC §3.4 at stressed prices.
@@ -177,29 +181,38 @@ public enum StressTester {
             }
             }
         }
-        // Block partial sums in block order: deterministic whatever the worker count.
+        let summaries = Self.summaries(blockTotals: blockTotals, names: scenarios.names)
+        let rows = denseRows.reduce(0, +)
+        let denseBlocks = denseRows.filter { $0 > 0 }.count
+        return StressResult(scenarios: summaries, worstScenario: worst, worstScenarioLoss: worstLoss,
+                            matrixFlops: 2 * Double(rows) * Double(n) * Double(scenarioCount),
+                            denseBlocks: denseBlocks, sparseBlocks: blockCount - denseBlocks, blockTotals: blockTotals)
+    }
+
+    /// The per-scenario table from the blocks' partial sums (`StressResult.blockTotals`), added in block order:
+    /// deterministic whatever the worker count, and the same for a merge of shards that hands over its blocks.
+    public static func summaries(blockTotals: [Double], names: [String]) -> [StressScenarioSummary] {
+        let scenarioCount = names.count
+        guard scenarioCount > 0 else { return [] }
+        let stride = StressBlockTotals.fields * scenarioCount
+        precondition(blockTotals.count % stride == 0, "stress block totals: size")
         var totalLoss = [Double](repeating: 0, count: scenarioCount)
         var shortfall = [Double](repeating: 0, count: scenarioCount)
         var counts = [Int](repeating: 0, count: 4 * scenarioCount)
-        for block in 0 ..< blockCount {
-            let base = block * StressBlockTotals.fields * scenarioCount
+        for block in 0 ..< blockTotals.count / stride {
+            let base = block * stride
             for s in 0 ..< scenarioCount {
                 totalLoss[s] += blockTotals[base + s]
                 shortfall[s] += blockTotals[base + scenarioCount + s]
                 for c in 0 ..< 4 { counts[c * scenarioCount + s] += Int(blockTotals[base + (2 + c) * scenarioCount + s]) }
             }
         }
-        let summaries = (0 ..< scenarioCount).map { s in
-            StressScenarioSummary(name: scenarios.names[s], totalLossUSD: totalLoss[s], accountsOK: counts[s],
+        return (0 ..< scenarioCount).map { s in
+            StressScenarioSummary(name: names[s], totalLossUSD: totalLoss[s], accountsOK: counts[s],
                                   accountsMarginCall: counts[scenarioCount + s],
                                   accountsLiquidatable: counts[2 * scenarioCount + s],
                                   newlyLiquidatable: counts[3 * scenarioCount + s], shortfallUSD: shortfall[s])
         }
-        let rows = denseRows.reduce(0, +)
-        let denseBlocks = denseRows.filter { $0 > 0 }.count
-        return StressResult(scenarios: summaries, worstScenario: worst, worstScenarioLoss: worstLoss,
-                            matrixFlops: 2 * Double(rows) * Double(n) * Double(scenarioCount),
-                            denseBlocks: denseBlocks, sparseBlocks: blockCount - denseBlocks)
     }
 
     /// One account under every scenario, by the same per-holding pass as `run` (sparse path): for drill-downs and
@@ -429,5 +442,38 @@ struct StressBlockTotals {
             }
         }
         return bestIndex
+    }
+}
+
+extension StressResult {
+    /// Stores the per-account worst scenarios, the blocks' partial sums (so that a merge adds them in block order
+    /// as one run does) and the kernel counts.
+    public func archive(into archive: inout ResultArchive, prefix: String, scenarioCount: Int) {
+        archive.put(prefix + "worstScenario", .account, ints: worstScenario)
+        archive.put(prefix + "worstScenarioLoss", .account, doubles: worstScenarioLoss)
+        archive.put(prefix + "blockTotals", .block(size: StressTester.blockSize,
+                                                   stride: StressBlockTotals.fields * max(scenarioCount, 1)),
+                    doubles: scenarioCount > 0 ? blockTotals : [Double](repeating: 0, count: blockCountForEmpty))
+        archive.put(prefix + "matrixFlops", .sum, doubles: [matrixFlops])
+        archive.put(prefix + "blocks", .sum, ints: [denseBlocks, sparseBlocks])
+    }
+
+    /// Without scenarios there are no block totals; the archive keeps zero-filled blocks so the layout holds.
+    private var blockCountForEmpty: Int {
+        (worstScenario.count + StressTester.blockSize - 1) / StressTester.blockSize * StressBlockTotals.fields
+    }
+
+    /// The figures stored by `archive`, with the scenario table summed from the blocks (`StressTester.summaries`).
+    public init(archive: ResultArchive, prefix: String, scenarioNames: [String]) throws(ResultArchive.Failure) {
+        worstScenario = try archive.ints(prefix + "worstScenario")
+        worstScenarioLoss = try archive.doubles(prefix + "worstScenarioLoss")
+        let totals = try archive.doubles(prefix + "blockTotals")
+        blockTotals = scenarioNames.isEmpty ? [] : totals
+        scenarios = StressTester.summaries(blockTotals: blockTotals, names: scenarioNames)
+        matrixFlops = try archive.double(prefix + "matrixFlops")
+        let blocks = try archive.ints(prefix + "blocks")
+        guard blocks.count == 2 else { throw .mismatch("archive: \(prefix)blocks") }
+        denseBlocks = blocks[0]
+        sparseBlocks = blocks[1]
     }
 }

@@ -13,13 +13,39 @@ public struct RunOptions: Sendable {
     public var overrides: [String]
     /// Worker threads for per-account batches (≥ 1).
     public var threads: Int
+    /// Compute only this shard's accounts (`ballast run --shard I/N`); nil: the whole book.
+    public var shard: ShardSpec?
 
-    public init(bookDirectory: URL, configFile: URL? = nil, overrides: [String] = [], threads: Int = ProcessStatistics.availableCores) {
+    public init(bookDirectory: URL, configFile: URL? = nil, overrides: [String] = [], threads: Int = ProcessStatistics.availableCores,
+                shard: ShardSpec? = nil) {
         self.bookDirectory = bookDirectory
         self.configFile = configFile
         self.overrides = overrides
         self.threads = max(1, threads)
+        self.shard = shard
     }
+}
+
+/// Shard `index` of `count` (0-based): the accounts of the canonical units u with u mod count = index
+/// (`AccountOrder`).
+public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    public init?(index: Int, count: Int) {
+        guard count >= 1 && index >= 0 && index < count else { return nil }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `I/N`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { return nil }
+        self.init(index: i, count: n)
+    }
+
+    public var description: String { "\(index)/\(count)" }
 }
 
 /// Why a run stopped. `.input` is the user's to fix (exit 2); `.computation` is the engine's failure (exit 1).
@@ -59,9 +85,33 @@ public struct RunResult: Sendable {
     public var timings: PhaseTimings
     public let threads: Int
     public let warnings: [String]
+    /// The accounts computed, in canonical order (`AccountOrder`): the whole book, or one shard's part. Every
+    /// per-account and per-holding array above follows this book.
+    public let book: Book
+    /// For each computed account, its index in the book as loaded (positions.csv order).
+    public let fileIndex: [Int]
+    /// For each computed account, its canonical position in the whole book.
+    public let canonicalPositions: [Int]
+    /// The computed accounts in positions.csv order (indices into `book`): the order of the report's rows.
+    public let fileOrder: [Int]
+    /// The shard this run computed, nil for the whole book.
+    public let shard: ShardSpec?
 
-    public var book: Book { input.book }
     public var schedule: CollateralSchedule { input.schedule }
+}
+
+/// What every run, every shard and every merge derives from the inputs alone, identically.
+public struct MarketContext: Sendable {
+    public let loaded: LoadedBook
+    public let window: ReturnWindow
+    public let covariance: CovarianceEstimate
+    public let scale: NormalRiskScale
+    public let haircuts: HaircutCalculator
+    public let settlement: Int
+    /// Canonical position → index in `loaded.book`.
+    public let canonicalOrder: [Int]
+    public let stressScenarios: StressScenarios
+    public var config: RiskConfig { loaded.config }
 }
 
 public enum RiskPipeline {
@@ -83,9 +133,69 @@ public enum RiskPipeline {
     }
 
     /// The nightly run: load → covariance → haircuts and ratios → parametric → historical → Monte Carlo → stress →
-    /// rebalancing.
+    /// rebalancing, over the whole book or one shard of it (`options.shard`).
     public static func run(_ options: RunOptions, progress: any RunProgress = SilentProgress()) throws(PipelineError) -> RunResult {
         var timings = PhaseTimings()
+        let threads = options.threads
+        let market = try prepare(options, timings: &timings, progress: progress)
+        let loaded = market.loaded, config = market.config
+        let accountCount = loaded.book.accountCount
+        let positions = options.shard.map {
+            AccountOrder.positions(accountCount: accountCount, shard: $0.index, of: $0.count)
+        } ?? Array(0 ..< accountCount)
+        let fileIndex = positions.map { market.canonicalOrder[$0] }
+        let book = timings.measure(.load) { loaded.book.subset(fileIndex) }
+        let scale = market.scale, haircuts = market.haircuts, covariance = market.covariance, window = market.window
+
+        progress.begin(.haircuts, detail: "\(config.haircutModel.rawValue) haircuts, ratios, status")
+        let assessment = timings.measure(.haircuts) {
+            CollateralAssessment.assess(book: book, prices: window.latestPrices, haircuts: haircuts,
+                                        settlementAsset: market.settlement, config: config)
+        }
+        progress.begin(.parametric, detail: "\(book.accountCount) accounts on \(threads) threads")
+        let parametric = timings.measure(.parametric) {
+            ParametricRiskCalculator.compute(book: book, assessment: assessment, covariance: covariance.matrix,
+                                             tickers: loaded.schedule.tickers, scale: scale, config: config,
+                                             workers: threads)
+        }
+        progress.begin(.historical, detail: "\(book.accountCount) accounts × \(window.window) returns")
+        let historical = timings.measure(.historical) {
+            HistoricalRiskCalculator.compute(book: book, assessment: assessment, window: window, config: config,
+                                             workers: threads)
+        }
+        progress.begin(.monteCarlo, detail: "\(book.accountCount) accounts × \(config.monteCarloPaths) paths (\(config.monteCarloDistribution.rawValue))")
+        let monteCarlo: (risk: ScenarioRisk, factor: MonteCarloFactor)
+        do {
+            monteCarlo = try timings.measure(.monteCarlo) { () throws(LinearAlgebraError) -> (ScenarioRisk, MonteCarloFactor) in
+                try MonteCarloRiskCalculator.compute(book: book, assessment: assessment,
+                                                     covariance: covariance.matrix, config: config, workers: threads)
+            }
+        } catch {
+            throw .computation("Monte Carlo factor of the covariance: \(error)")
+        }
+        progress.begin(.stress, detail: "scenarios.csv and \(config.historicalScenarios.count) replays")
+        let stress = timings.measure(.stress) {
+            StressTester.run(book: book, assessment: assessment, scenarios: market.stressScenarios, haircuts: haircuts,
+                             config: config, workers: threads)
+        }
+        progress.begin(.rebalance, detail: "rebalance=\(config.rebalance.rawValue), objective=\(config.objective.rawValue)")
+        let rebalancing = timings.measure(.rebalance) {
+            RebalancingEngine.run(book: book, assessment: assessment, covariance: covariance.matrix,
+                                  haircuts: haircuts, schedule: loaded.schedule, prices: window.latestPrices,
+                                  settlementAsset: market.settlement, inUniverse: window.inUniverse, scale: scale,
+                                  config: config, workers: threads)
+        }
+        return RunResult(market: market, assessment: assessment, parametric: parametric, historical: historical,
+                         monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor, stress: stress,
+                         rebalancing: rebalancing, book: book, fileIndex: fileIndex, positions: positions,
+                         shard: options.shard, timings: timings, threads: threads)
+    }
+
+    /// Load, market data, covariance, haircut model, stress scenarios and the canonical account order: everything
+    /// that does not depend on which accounts are computed. The market data always see the whole book (which
+    /// assets are held decides the risk universe), so every shard and a merge derive the same market.
+    public static func prepare(_ options: RunOptions, timings: inout PhaseTimings,
+                               progress: any RunProgress = SilentProgress()) throws(PipelineError) -> MarketContext {
         let threads = options.threads
         progress.begin(.load, detail: options.bookDirectory.relativePath)
         let loaded: LoadedBook
@@ -98,6 +208,7 @@ public enum RiskPipeline {
             throw .input(error.issues)
         }
         let config = loaded.config
+        let canonicalOrder = timings.measure(.load) { AccountOrder.canonical(loaded.book) }
 
         progress.begin(.covariance, detail: "\(config.covariance.rawValue), \(config.window) returns of \(loaded.schedule.count) assets; "
             + "book of \(loaded.book.accountCount) accounts, \(loaded.book.holdingCount) holdings")
@@ -117,73 +228,37 @@ public enum RiskPipeline {
         } catch {
             throw .computation("covariance estimate: \(error)")
         }
-
         let scale = NormalRiskScale(confidence: config.confidence, horizonDays: config.horizonDays)
-        progress.begin(.haircuts, detail: "\(config.haircutModel.rawValue) haircuts, ratios, status")
         let haircuts = HaircutCalculator(schedule: loaded.schedule, volatilities: covariance.volatilities, z: scale.z,
                                          config: config)
         // BookLoader guarantees the settlement asset is in the schedule.
         let settlement = loaded.schedule.index(of: config.settlementAsset) ?? 0
-        let assessment = timings.measure(.haircuts) {
-            CollateralAssessment.assess(book: loaded.book, prices: window.latestPrices, haircuts: haircuts,
-                                        settlementAsset: settlement, config: config)
-        }
-
-        progress.begin(.parametric, detail: "\(loaded.book.accountCount) accounts on \(threads) threads")
-        let parametric = timings.measure(.parametric) {
-            ParametricRiskCalculator.compute(book: loaded.book, assessment: assessment, covariance: covariance.matrix,
-                                             tickers: loaded.schedule.tickers, scale: scale, config: config,
-                                             workers: threads)
-        }
-        progress.begin(.historical, detail: "\(loaded.book.accountCount) accounts × \(window.window) returns")
-        let historical = timings.measure(.historical) {
-            HistoricalRiskCalculator.compute(book: loaded.book, assessment: assessment, window: window, config: config,
-                                             workers: threads)
-        }
-        progress.begin(.monteCarlo, detail: "\(loaded.book.accountCount) accounts × \(config.monteCarloPaths) paths (\(config.monteCarloDistribution.rawValue))")
-        let monteCarlo: (risk: ScenarioRisk, factor: MonteCarloFactor)
-        do {
-            monteCarlo = try timings.measure(.monteCarlo) { () throws(LinearAlgebraError) -> (ScenarioRisk, MonteCarloFactor) in
-                try MonteCarloRiskCalculator.compute(book: loaded.book, assessment: assessment,
-                                                     covariance: covariance.matrix, config: config, workers: threads)
-            }
-        } catch {
-            throw .computation("Monte Carlo factor of the covariance: \(error)")
-        }
-        progress.begin(.stress, detail: "scenarios.csv and \(config.historicalScenarios.count) replays")
         let stressScenarios = timings.measure(.stress) {
             StressScenarioBuilder.build(scenarios: loaded.scenarios, prices: loaded.prices,
                                         replays: config.historicalScenarios, tickers: loaded.schedule.tickers)
         }
-        let stress = timings.measure(.stress) {
-            StressTester.run(book: loaded.book, assessment: assessment, scenarios: stressScenarios, haircuts: haircuts,
-                             config: config, workers: threads)
-        }
-        progress.begin(.rebalance, detail: "rebalance=\(config.rebalance.rawValue), objective=\(config.objective.rawValue)")
-        let rebalancing = timings.measure(.rebalance) {
-            RebalancingEngine.run(book: loaded.book, assessment: assessment, covariance: covariance.matrix,
-                                  haircuts: haircuts, schedule: loaded.schedule, prices: window.latestPrices,
-                                  settlementAsset: settlement, inUniverse: window.inUniverse, scale: scale,
-                                  config: config, workers: threads)
-        }
-        var warnings = loaded.warnings + window.warnings + covariance.warnings + stressScenarios.warnings
+        return MarketContext(loaded: loaded, window: window, covariance: covariance, scale: scale, haircuts: haircuts,
+                             settlement: settlement, canonicalOrder: canonicalOrder, stressScenarios: stressScenarios)
+    }
+
+    /// The warnings of a run over `book` (the whole book, or a shard's accounts).
+    static func warnings(market: MarketContext, assessment: CollateralAssessment, rebalancing: RebalancingResult,
+                         book: Book, fileOrder: [Int]) -> [String] {
+        var warnings = market.loaded.warnings + market.window.warnings + market.covariance.warnings
+            + market.stressScenarios.warnings
         if let failed = rebalancing.counts[.failed], failed > 0 {
             warnings.append("rebalancing failed for \(failed) of \(rebalancing.inScope) accounts in scope (see rebalance_reason in accounts.csv)")
         }
-        let invalid = assessment.invalid.indices.filter { assessment.invalid[$0] }
+        let invalid = fileOrder.filter { assessment.invalid[$0] }
         for a in invalid.prefix(20) {
-            warnings.append("account \(loaded.book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
+            warnings.append("account \(book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
                 + "its figures are left empty and it is excluded from book totals")
         }
         if invalid.count > 20 { warnings.append("... and \(invalid.count - 20) more accounts with non-finite exposure") }
-        if !window.inUniverse[settlement] {
-            warnings.append("settlement asset \(config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
+        if !market.window.inUniverse[market.settlement] {
+            warnings.append("settlement asset \(market.config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
         }
-        return RunResult(input: loaded, config: config, asOfDate: loaded.prices.asOfDate, prices: window.latestPrices,
-                         covariance: covariance, scale: scale, assessment: assessment, parametric: parametric,
-                         historical: historical, monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor,
-                         stressScenarios: stressScenarios, stress: stress, rebalancing: rebalancing,
-                         timings: timings, threads: threads, warnings: warnings)
+        return warnings
     }
 
     /// The return window, with market-data problems turned into prices.csv issues.
@@ -204,5 +279,30 @@ extension Error {
     var issues: [InputIssue] {
         if let errors = self as? InputErrors { return errors.issues }
         return [InputIssue(file: "ballast", line: nil, message: "\(self)")]
+    }
+}
+
+extension RunResult {
+    /// A run's result over `book` (canonical order; `fileIndex` maps its accounts to positions.csv order).
+    init(market: MarketContext, assessment: CollateralAssessment, parametric: ParametricRisk, historical: ScenarioRisk,
+         monteCarlo: ScenarioRisk, monteCarloFactor: MonteCarloFactor, stress: StressResult,
+         rebalancing: RebalancingResult, book: Book, fileIndex: [Int], positions: [Int], shard: ShardSpec?,
+         timings: PhaseTimings, threads: Int) {
+        var fileOrder: [Int]
+        if fileIndex.count == market.loaded.book.accountCount {
+            // The whole book: fileIndex is a permutation; invert it.
+            fileOrder = [Int](repeating: 0, count: fileIndex.count)
+            for (computed, file) in fileIndex.enumerated() { fileOrder[file] = computed }
+        } else {
+            fileOrder = fileIndex.indices.sorted { fileIndex[$0] < fileIndex[$1] }
+        }
+        self.init(input: market.loaded, config: market.config, asOfDate: market.loaded.prices.asOfDate,
+                  prices: market.window.latestPrices, covariance: market.covariance, scale: market.scale,
+                  assessment: assessment, parametric: parametric, historical: historical, monteCarlo: monteCarlo,
+                  monteCarloFactor: monteCarloFactor, stressScenarios: market.stressScenarios, stress: stress,
+                  rebalancing: rebalancing, timings: timings, threads: threads,
+                  warnings: RiskPipeline.warnings(market: market, assessment: assessment, rebalancing: rebalancing,
+                                                  book: book, fileOrder: fileOrder),
+                  book: book, fileIndex: fileIndex, canonicalPositions: positions, fileOrder: fileOrder, shard: shard)
     }
 }

@@ -4,15 +4,18 @@ public enum RiskRanking {
     /// Accounts without debt have no ratio and are never listed.
     public static func riskiest(_ result: RunResult, count: Int) -> [Int] {
         riskiest(collateralRatio: result.assessment.collateralRatio, valueAtRisk: result.parametric.valueAtRisk,
-                 invalid: result.assessment.invalid, count: count)
+                 invalid: result.assessment.invalid, bookOrder: result.fileIndex, count: count)
     }
 
-    /// Indices of the `count` riskiest accounts: lowest collateral ratio first, then larger VaR, then lower index;
-    /// accounts without a ratio (no debt) or flagged invalid are left out.
-    public static func riskiest(collateralRatio ratio: [Double], valueAtRisk: [Double], invalid: [Bool], count: Int) -> [Int] {
+    /// Indices of the `count` riskiest accounts: lowest collateral ratio first, then larger VaR, then earlier in
+    /// book order (`bookOrder[a]`, the account's place in positions.csv; the index itself when nil); accounts
+    /// without a ratio (no debt) or flagged invalid are left out.
+    public static func riskiest(collateralRatio ratio: [Double], valueAtRisk: [Double], invalid: [Bool],
+                                bookOrder: [Int]? = nil, count: Int) -> [Int] {
         func riskier(_ a: Int, _ b: Int) -> Bool {
             if ratio[a] != ratio[b] { return ratio[a] < ratio[b] }
             if valueAtRisk[a] != valueAtRisk[b] { return valueAtRisk[a] > valueAtRisk[b] }
+            if let order = bookOrder { return order[a] < order[b] }
             return a < b
         }
         // The first `count` in that order, kept sorted while scanning once (a full sort of a million accounts for

@@ -44,7 +44,8 @@ public enum AccountColumns {
     }
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
-        try CSVWriter.stream(columns: { columns(r) }, count: r.book.accountCount, row: { $0 }, workers: workers, to: sink)
+        let order = r.fileOrder   // rows in positions.csv order; the arrays are in canonical order
+        try CSVWriter.stream(columns: { columns(r) }, count: order.count, row: { order[$0] }, workers: workers, to: sink)
     }
 }
 
@@ -99,7 +100,7 @@ public enum HoldingColumns {
         index.account.reserveCapacity(book.holdingCount)
         index.holding.reserveCapacity(book.holdingCount)
         index.target.reserveCapacity(book.holdingCount)
-        for a in 0 ..< book.accountCount {
+        for a in r.fileOrder {
             let holdings = book.holdings(of: a)
             let targets = rb.targetRows(of: a)
             for (offset, k) in holdings.enumerated() {

@@ -17,7 +17,7 @@ struct Ballast: ParsableCommand {
             2 bad usage or bad input (one line per problem on stderr).
             """,
         version: EngineVersion.current,
-        subcommands: [Run.self, Generate.self, Validate.self]
+        subcommands: [Run.self, Merge.self, Generate.self, Validate.self]
     )
 }
 
@@ -56,8 +56,16 @@ extension Ballast {
         @Flag(name: .long, help: "No progress output on stderr.")
         var quiet = false
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Compute only shard I of N (0-based) and write a partial report into --out for `ballast merge`.",
+            valueName: "I/N"))
+        var shard: String?
+
         func validate() throws {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            if let shard, ShardSpec(shard) == nil {
+                throw ValidationError("--shard must be I/N with 0 ≤ I < N, e.g. --shard 0/4 (got \"\(shard)\")")
+            }
         }
 
         func run() throws {
@@ -65,8 +73,10 @@ extension Ballast {
             let progress = ConsoleProgress.make(quiet: quiet)
             let logger = Console.logger(quiet: quiet)
             let result: RunResult
+            var options = book.runOptions(threads: threads)
+            options.shard = shard.flatMap { ShardSpec($0) }
             do {
-                result = try RiskPipeline.run(book.runOptions(threads: threads), progress: progress)
+                result = try RiskPipeline.run(options, progress: progress)
             } catch {
                 if progress is TerminalBar { TerminalBar.clear() }
                 switch error {
@@ -77,6 +87,21 @@ extension Ballast {
                     Console.printErrors(["ballast: run failed: \(message)"])
                     throw ExitCode(1)
                 }
+            }
+            if let spec = options.shard {
+                progress.begin(.report, detail: "writing part \(spec) to \(out)/")
+                do {
+                    try ShardReport.write(result, options: options, to: URL(fileURLWithPath: out))
+                } catch {
+                    if progress is TerminalBar { TerminalBar.clear() }
+                    Console.printErrors(["ballast: \(error)"])
+                    throw ExitCode(1)
+                }
+                if progress is TerminalBar { TerminalBar.clear() }
+                if !quiet {
+                    logger.info("done: shard \(spec), \(result.book.accountCount) of \(result.input.book.accountCount) accounts → \(out)/ (merge the parts with `ballast merge`)")
+                }
+                return
             }
             progress.begin(.report, detail: "writing \(out)/")
             let timings: PhaseTimings
@@ -95,6 +120,67 @@ extension Ballast {
                 timings.seconds[phase].map { "\(phase.rawValue) \(String(format: "%.2f", $0))" }
             }.joined(separator: ", ")
             logger.info("done: \(result.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s (\(phases)) → \(out)/")
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge the partial reports of `ballast run --shard I/N` into the whole report.",
+            discussion: """
+                The merged report is the report a single `ballast run` of the same book writes (same CSV bytes; \
+                summary.json equal but for run metadata). The parts must be all N shards of one run (same engine, \
+                inputs and configuration): a missing, duplicated or foreign part is refused and nothing is written.
+                """
+        )
+
+        @Argument(help: "The shards' output folders (the --out of each `ballast run --shard`).")
+        var parts: [String]
+
+        @Option(name: .long, help: "Report folder.")
+        var out: String = "report"
+
+        @Option(name: .long, help: "Book directory, when it is not where the shards read it (its files must be the same).")
+        var book: String?
+
+        @Option(name: .long, help: "Worker threads (default: all cores).")
+        var threads: Int = ProcessStatistics.availableCores
+
+        @Flag(name: .long, help: "No progress output on stderr.")
+        var quiet = false
+
+        func validate() throws {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            guard !parts.isEmpty else { throw ValidationError("give the shards' output folders") }
+        }
+
+        func run() throws {
+            let started = DispatchTime.now()
+            let progress = ConsoleProgress.make(quiet: quiet)
+            let logger = Console.logger(quiet: quiet)
+            let result: RunResult
+            do {
+                result = try ShardReport.merge(parts.map { URL(fileURLWithPath: $0) }, to: URL(fileURLWithPath: out),
+                                               bookDirectory: book.map { URL(fileURLWithPath: $0) }, threads: threads,
+                                               progress: progress)
+            } catch {
+                if progress is TerminalBar { TerminalBar.clear() }
+                switch error {
+                case .parts(let lines):
+                    Console.printErrors(lines)
+                    throw ExitCode(2)
+                case .pipeline(.input(let issues)):
+                    Console.printErrors(issues.map(\.description))
+                    throw ExitCode(2)
+                default:
+                    Console.printErrors(["ballast: merge failed: \(error)"])
+                    throw ExitCode(1)
+                }
+            }
+            if progress is TerminalBar { TerminalBar.clear() }
+            guard !quiet else { return }
+            for warning in result.warnings { logger.warning("\(warning)") }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            logger.info("done: \(parts.count) parts, \(result.book.accountCount) accounts merged in \(String(format: "%.2f", seconds)) s → \(out)/")
         }
     }
 

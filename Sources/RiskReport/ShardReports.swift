@@ -1,0 +1,244 @@
+import Dispatch
+import Foundation
+import RiskMetrics
+import RiskModel
+import RiskPipeline
+import Rebalancing
+
+/// The partial report of `ballast run --shard I/N` and `ballast merge` (issue 8).
+///
+/// A shard computes the accounts of its canonical units (`AccountOrder`) exactly as a whole run computes them —
+/// same blocks, same kernels, same market — and writes, instead of CSV files, everything a merge needs to
+/// reproduce the whole run: every per-account and per-holding figure, the stress blocks' partial sums, the solver
+/// and kernel counts (`ResultArchive`, file `part.ballast`), and `part.json` with what identifies the run (engine,
+/// inputs' SHA-256, effective configuration, shard I of N). The merge checks that the parts belong together, loads
+/// the same book, recomputes the market (covariance, scenario moves, Monte Carlo paths: deterministic), puts the
+/// parts' figures back in canonical order, recomputes the book-level figures from them (book VaR/ES from the
+/// summed exposures, stress totals in block order, rebalancing totals) and writes the report with the same writer
+/// as a whole run: the same bytes.
+public enum ShardReport {
+    public static let archiveName = "part.ballast"
+    public static let headerName = "part.json"
+    /// Format of the part files; a merge refuses parts of another format.
+    public static let format = 1
+
+    /// What identifies a shard's run; every part of one merge must agree on all of it but `shardIndex`.
+    public struct Header: Codable, Equatable, Sendable {
+        public var format: Int
+        public var engineVersion: String
+        public var shardIndex: Int
+        public var shardCount: Int
+        public var unitSize: Int
+        public var accounts: Int
+        public var holdings: Int
+        /// Absolute path of the book directory the shard read (the merge reads it again unless told otherwise).
+        public var bookDirectory: String
+        public var configFile: String?
+        public var overrides: [String]
+        /// SHA-256 of every input file, by file name, in reading order.
+        public var inputsSHA256: [[String]]
+        /// The effective configuration as summary.json renders it.
+        public var config: String
+
+        enum CodingKeys: String, CodingKey {
+            case format, engineVersion = "engine_version", shardIndex = "shard_index", shardCount = "shard_count"
+            case unitSize = "unit_size", accounts, holdings, bookDirectory = "book_directory", configFile = "config_file"
+            case overrides, inputsSHA256 = "inputs_sha256", config
+        }
+
+        /// The fields that must agree between parts, with a name for the error message.
+        func identity() -> [(String, String)] {
+            [("format", "\(format)"), ("engine version", engineVersion), ("shard count", "\(shardCount)"),
+             ("unit size", "\(unitSize)"), ("account count", "\(accounts)"), ("holding count", "\(holdings)"),
+             ("input files", inputsSHA256.map { $0.joined(separator: " ") }.joined(separator: "; ")),
+             ("configuration", config)]
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        /// A part is unusable or the parts do not belong together: the user's to fix (exit 2).
+        case parts([String])
+        /// The book could not be loaded or computed again.
+        case pipeline(PipelineError)
+        case report(ReportWriter.Failure)
+        case cannotWrite(String)
+
+        public var description: String {
+            switch self {
+            case .parts(let lines): return lines.joined(separator: "\n")
+            case .pipeline(let error): return error.description
+            case .report(let error): return error.description
+            case .cannotWrite(let reason): return reason
+            }
+        }
+    }
+
+    // MARK: - Shard side
+
+    /// Writes the shard's part into `destination` atomically (a staging folder renamed in, as for a report).
+    public static func write(_ r: RunResult, options: RunOptions, to destination: URL) throws(Failure) {
+        guard let shard = r.shard else { preconditionFailure("ShardReport.write needs a shard's result") }
+        let sums: [(String, String)]
+        do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {
+            throw .cannotWrite("cannot read an input file for its checksum: \(error)")
+        }
+        let header = Header(format: format, engineVersion: EngineVersion.current, shardIndex: shard.index,
+                            shardCount: shard.count, unitSize: AccountOrder.unitSize,
+                            accounts: r.input.book.accountCount, holdings: r.input.book.holdingCount,
+                            bookDirectory: options.bookDirectory.standardizedFileURL.path,
+                            configFile: options.configFile?.standardizedFileURL.path, overrides: options.overrides,
+                            inputsSHA256: sums.map { [$0.0, $0.1] },
+                            config: SummaryReport.configJSON(r.config).rendered())
+        let headerBytes: Data
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            headerBytes = try encoder.encode(header)
+        } catch {
+            throw .cannotWrite("cannot encode the part header: \(error)")
+        }
+        var archive = ResultArchive(header: headerBytes)
+        let holdings = "book.holdingCount"
+        archive.put("book.positions", .account, ints: r.canonicalPositions)
+        archive.put(holdings, .account, ints: (0 ..< r.book.accountCount).map { r.book.holdings(of: $0).count })
+        r.assessment.archive(into: &archive, prefix: "assessment.", holdingCounts: holdings)
+        r.parametric.archive(into: &archive, prefix: "parametric.", holdingCounts: holdings)
+        r.historical.archive(into: &archive, prefix: "historical.")
+        r.monteCarlo.archive(into: &archive, prefix: "monteCarlo.")
+        r.stress.archive(into: &archive, prefix: "stress.", scenarioCount: r.stressScenarios.count)
+        r.rebalancing.archive(into: &archive, prefix: "rebalance.")
+        do {
+            let folder = try ReportFolder(destination: destination)
+            do {
+                try folder.stream(to: archiveName) { write in try write(Array(archive.serialized())) }
+                try folder.write(Array(headerBytes) + [10], to: headerName)
+                try folder.commit()
+            } catch {
+                folder.discard()
+                throw error
+            }
+        } catch {
+            throw .cannotWrite("\(error)")
+        }
+    }
+
+    // MARK: - Merge side
+
+    /// Reads, checks and merges the parts in `partDirectories` and writes the whole report into `destination`.
+    /// `bookDirectory` replaces the book path the shards recorded (the book must be the same: its SHA-256 are
+    /// checked). Nothing is written when a part is missing, duplicated, unreadable or from another run.
+    @discardableResult
+    public static func merge(_ partDirectories: [URL], to destination: URL, bookDirectory: URL? = nil, threads: Int,
+                             progress: any RunProgress = SilentProgress()) throws(Failure) -> RunResult {
+        let started = DispatchTime.now()
+        var timings = PhaseTimings()
+        progress.begin(.load, detail: "\(partDirectories.count) parts")
+        // 1. Headers: every part readable, all of one run, each shard exactly once.
+        var headers: [Header] = []
+        var data: [Data] = []
+        var problems: [String] = []
+        for directory in partDirectories {
+            let path = directory.appendingPathComponent(archiveName).path
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                problems.append("\(directory.path): no \(archiveName) (not a shard's output, or the shard has not finished)")
+                continue
+            }
+            do {
+                let header = try JSONDecoder().decode(Header.self, from: try ResultArchive.header(of: bytes, path: path))
+                headers.append(header)
+                data.append(bytes)
+            } catch {
+                problems.append("\(path): unreadable part header: \(error)")
+            }
+        }
+        guard problems.isEmpty else { throw .parts(problems) }
+        guard let first = headers.first else { throw .parts(["ballast merge: no parts given"]) }
+        for (k, header) in headers.enumerated() {
+            for ((field, expected), (_, actual)) in zip(first.identity(), header.identity()) where expected != actual {
+                problems.append("\(partDirectories[k].path): \(field) differs from \(partDirectories[0].path) "
+                    + "(parts of different runs cannot be merged)")
+            }
+        }
+        guard problems.isEmpty else { throw .parts(problems) }
+        guard first.format == format, first.engineVersion == EngineVersion.current else {
+            throw .parts(["\(partDirectories[0].path): written by engine \(first.engineVersion) (part format "
+                + "\(first.format)); this is \(EngineVersion.current) (format \(format)): rerun the shards"])
+        }
+        var seen = [Int: Int]()
+        for (k, header) in headers.enumerated() {
+            if let other = seen[header.shardIndex] {
+                problems.append("\(partDirectories[k].path): shard \(header.shardIndex)/\(header.shardCount) is also "
+                    + "\(partDirectories[other].path) (duplicated shard)")
+            }
+            seen[header.shardIndex] = k
+        }
+        let missing = (0 ..< first.shardCount).filter { seen[$0] == nil }
+        if !missing.isEmpty {
+            problems.append("ballast merge: missing shard\(missing.count > 1 ? "s" : "") "
+                + missing.map { "\($0)/\(first.shardCount)" }.joined(separator: ", ")
+                + " (run them, or retry the failed array tasks, then merge again)")
+        }
+        guard problems.isEmpty else { throw .parts(problems) }
+
+        // 2. The same book and configuration, and the market computed again.
+        let options = RunOptions(bookDirectory: bookDirectory ?? URL(fileURLWithPath: first.bookDirectory),
+                                 configFile: first.configFile.map { URL(fileURLWithPath: $0) },
+                                 overrides: first.overrides, threads: threads)
+        let market: MarketContext
+        do { market = try RiskPipeline.prepare(options, timings: &timings, progress: progress) } catch {
+            throw .pipeline(error)
+        }
+        let sums: [(String, String)]
+        do { sums = try SummaryReport.checksums(of: market.loaded.inputFiles) } catch {
+            throw .cannotWrite("cannot read an input file for its checksum: \(error)")
+        }
+        if sums.map({ [$0.0, $0.1] }) != first.inputsSHA256 {
+            throw .parts(["\(options.bookDirectory.path): the book's files differ from the ones the shards read "
+                + "(SHA-256 changed): rerun the shards on this book"])
+        }
+        if SummaryReport.configJSON(market.config).rendered() != first.config {
+            throw .parts(["\(options.bookDirectory.path): the effective configuration differs from the shards' "
+                + "(config file changed?): rerun the shards"])
+        }
+
+        // 3. The parts' arrays, back in canonical order.
+        var archives: [ResultArchive] = []
+        var positions: [[Int]] = []
+        for (k, bytes) in data.enumerated() {
+            let path = partDirectories[k].appendingPathComponent(archiveName).path
+            do {
+                let archive = try ResultArchive(serialized: bytes, path: path)
+                let expected = AccountOrder.positions(accountCount: first.accounts, shard: headers[k].shardIndex,
+                                                      of: first.shardCount)
+                guard try archive.ints("book.positions") == expected else {
+                    throw ResultArchive.Failure.mismatch("\(path): its accounts are not shard \(headers[k].shardIndex)/\(first.shardCount)'s")
+                }
+                archives.append(archive)
+                positions.append(expected)
+            } catch {
+                throw .parts(["\(error)"])
+            }
+        }
+        let merged: ResultArchive
+        do {
+            merged = try ResultArchive.merge(archives, positions: positions, accountCount: first.accounts)
+        } catch {
+            throw .parts(["ballast merge: \(error)"])
+        }
+        data = []
+        archives = []
+        let result: RunResult
+        do {
+            result = try RiskPipeline.assemble(market: market, archive: merged, threads: threads, timings: timings)
+        } catch {
+            throw .pipeline(error)
+        }
+        progress.begin(.report, detail: "writing \(destination.path)/")
+        do {
+            try ReportWriter.write(result, to: destination, runStarted: started)
+        } catch {
+            throw .report(error)
+        }
+        return result
+    }
+}
