@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Second command of the README (and what CI runs): install what is missing, check the HTML report of the sample
-# book in headless Chromium, run the whole test suite, then a sharded run through a real one-node Slurm cluster.
+# book in headless Chromium, run a sharded run through a real one-node Slurm cluster, then the whole test suite
+# (last, so that its summary closes the output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,9 +12,6 @@ check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
 "$(swift build --show-bin-path)/ballast" run Data/sample --out "$check_dir/report" --quiet
 scripts/check-report.sh "$check_dir/report"
-# --no-parallel: several suites check bit-identical results across worker counts, and OpenBLAS's thread count is
-# process-global; suites running side by side could change it under each other's dgemm calls.
-swift test --skip-build --disable-xctest --no-parallel
 # Sharded run on Slurm (issue 8): deploy/slurm/test-local.sh brings up slurmctld/slurmd/munge on this machine
 # (installing Debian's packages when missing), submits 4 shards as a job array and the merge as a dependent job,
 # and checks the merged report against a whole run byte for byte. It needs root (apt-get, /etc/slurm).
@@ -22,3 +20,6 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "Slurm end-to-end test skipped: needs root (run deploy/slurm/test-local.sh as root)" >&2
 fi
+# --no-parallel: several suites check bit-identical results across worker counts, and OpenBLAS's thread count is
+# process-global; suites running side by side could change it under each other's dgemm calls.
+swift test --skip-build --disable-xctest --no-parallel

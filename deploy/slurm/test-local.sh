@@ -4,17 +4,19 @@
 # merged report equals the whole run: accounts.csv, holdings.csv and stress.csv byte for byte, summary.json
 # equal but for run metadata (phases, wall time, memory, threads, book path). Exit 0 only then.
 #
-#   deploy/slurm/test-local.sh [--bin PATH] [--accounts N] [--shards N]
+#   deploy/slurm/test-local.sh [--bin PATH] [--accounts N] [--shards N] [--keep-cluster]
 #
-# Defaults: the release build (built if missing), 20,000 accounts, 4 shards. Needs root (see local-cluster.sh).
+# Defaults: the release build (built if missing), 20,000 accounts, 4 shards; the daemons are stopped at the end
+# unless --keep-cluster. Needs root (see local-cluster.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin= accounts=20000 shards=4
+bin= accounts=20000 shards=4 keep=
 while [ $# -gt 0 ]; do
   case $1 in
     --bin) bin=$2; shift 2 ;;
     --accounts) accounts=$2; shift 2 ;;
     --shards) shards=$2; shift 2 ;;
+    --keep-cluster) keep=1; shift ;;
     *) echo "test-local.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -26,7 +28,11 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 "$root/deploy/slurm/local-cluster.sh"
 
 work=$(mktemp -d /tmp/ballast-slurm-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+  rm -rf "$work"
+  [ -n "$keep" ] || "$root/deploy/slurm/local-cluster.sh" stop
+}
+trap cleanup EXIT
 args=(--set rebalance=all --set mc_paths=2000)
 "$bin" generate --accounts "$accounts" --assets 40 --days 600 --seed 8 --out "$work/book" >/dev/null
 "$bin" run "$work/book" --out "$work/whole" --quiet "${args[@]}"
