@@ -7,10 +7,18 @@
 # Needs root (apt-get, /etc/slurm). Not for production clusters: one node, no accounting, processes not confined.
 set -euo pipefail
 
+daemons="slurmd slurmctld slurmstepd munged"
+running() {
+  for d in $daemons; do pgrep -x "$d" >/dev/null && return 0; done
+  return 1
+}
 stop() {
-  pkill -x slurmd 2>/dev/null || true
-  pkill -x slurmctld 2>/dev/null || true
-  pkill -x munged 2>/dev/null || true
+  for d in $daemons; do pkill -x "$d" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    running || return 0
+    sleep 0.5
+  done
+  for d in $daemons; do pkill -9 -x "$d" 2>/dev/null || true; done
 }
 if [ "${1:-}" = stop ]; then stop; exit 0; fi
 
