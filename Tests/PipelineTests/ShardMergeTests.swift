@@ -131,6 +131,17 @@ import Testing
         #expect(duplicated?.contains("duplicated shard") == true, "\(duplicated ?? "merged")")
         let mixed = refusal([parts[0], foreign[1], parts[2]])
         #expect(mixed?.contains("configuration differs") == true, "\(mixed ?? "merged")")
+        // A part of another book.
+        let otherBook = try Self.runShards(Self.books[1].directory, count: 3, root: root.appendingPathComponent("other"))
+        let otherPart = refusal([parts[0], otherBook[1], parts[2]])
+        #expect(otherPart?.contains("input files differs") == true, "\(otherPart ?? "merged")")
+        // The right parts, but the merge pointed at another book than the one the shards read.
+        do {
+            try ShardReport.merge(parts, to: out, bookDirectory: Self.books[1].directory, threads: 1)
+            Issue.record("merged against another book")
+        } catch {
+            #expect("\(error)".contains("differ from the ones the shards read"), "\(error)")
+        }
         let notAPart = refusal([parts[0], parts[1], root])
         #expect(notAPart?.contains("no part.ballast") == true, "\(notAPart ?? "merged")")
         // A part from another engine version.
