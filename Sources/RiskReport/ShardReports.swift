@@ -110,7 +110,16 @@ public enum ShardReport {
         do {
             let folder = try ReportFolder(destination: destination)
             do {
-                try folder.stream(to: archiveName) { write in try write(Array(archive.serialized())) }
+                let bytes = archive.serialized()
+                try folder.stream(to: archiveName) { write in
+                    // In slices: a part of a million accounts is hundreds of megabytes; no second full copy.
+                    var offset = bytes.startIndex
+                    while offset < bytes.endIndex {
+                        let end = min(offset + (8 << 20), bytes.endIndex)
+                        try write(Array(bytes[offset ..< end]))
+                        offset = end
+                    }
+                }
                 try folder.write(Array(headerBytes) + [10], to: headerName)
                 try folder.commit()
             } catch {
