@@ -357,14 +357,8 @@ public final class AccountRebalancer {
     /// by universe position: the held ones are sorted here (a handful), the others merged in from the context's
     /// account-independent order — the same order an insertion sort of the universe gives, without its O(n²).
     private func coverageLP(n: Int) -> Double {
-        var heldBuyers = 0
-        for i in 0 ..< heldCount where uS[i] > cS[i] {
-            let v = gS[i] - kS[i]
-            var t = heldBuyers
-            while t > 0, gS[lpOrder[t - 1]] - kS[lpOrder[t - 1]] < v { lpOrder[t] = lpOrder[t - 1]; t -= 1 }
-            lpOrder[t] = i
-            heldBuyers += 1
-        }
+        let heldBuyers = CoverageLP.sortedBuyers(0 ..< heldCount, current: cS, upper: uS, value: gS, cost: kS,
+                                                 into: &lpOrder)
         // Merge: lpOrder[0 ..< heldBuyers] (held, sorted) with the context order (not held), into lpBuyers.
         var count = 0, h = 0
         for j32 in context.buyOrder {

@@ -17,18 +17,26 @@ public enum CoverageLP {
     public static func maximize(n: Int, current c: UnsafePointer<Double>, upper u: UnsafePointer<Double>,
                                 value g: UnsafePointer<Double>, cost k: UnsafePointer<Double>,
                                 y: UnsafeMutablePointer<Double>, order: UnsafeMutablePointer<Int>) -> Double {
-        // Buyers (room above c) by decreasing g − k. An insertion sort keeps ties in index order and allocates
-        // nothing (the solver's working sets are small; the rebalancer passes its universe's buyers presorted).
+        let buyers = sortedBuyers(0 ..< n, current: c, upper: u, value: g, cost: k, into: order)
+        return maximize(n: n, current: c, upper: u, value: g, cost: k, buyers: order, buyerCount: buyers, y: y,
+                        sellerScratch: order + n)
+    }
+
+    /// Writes the indices of `range` with room to buy (u_i > c_i) into `order` by decreasing g − k, ties by index,
+    /// and returns how many. An insertion sort: it keeps ties in index order and allocates nothing (the solver's
+    /// working sets and an account's holdings are small; the rebalancer merges in the rest of its universe presorted).
+    public static func sortedBuyers(_ range: Range<Int>, current c: UnsafePointer<Double>, upper u: UnsafePointer<Double>,
+                                    value g: UnsafePointer<Double>, cost k: UnsafePointer<Double>,
+                                    into order: UnsafeMutablePointer<Int>) -> Int {
         var buyers = 0
-        for i in 0 ..< n where u[i] > c[i] {
+        for i in range where u[i] > c[i] {
             let v = g[i] - k[i]
             var j = buyers
             while j > 0, g[order[j - 1]] - k[order[j - 1]] < v { order[j] = order[j - 1]; j -= 1 }
             order[j] = i
             buyers += 1
         }
-        return maximize(n: n, current: c, upper: u, value: g, cost: k, buyers: order, buyerCount: buyers, y: y,
-                        sellerScratch: order + n)
+        return buyers
     }
 
     /// The greedy with the buyers given: `buyers[0 ..< buyerCount]` are exactly the indices with u_i > c_i, by
