@@ -141,7 +141,7 @@ public enum ShardReport {
                              progress: any RunProgress = SilentProgress()) throws(Failure) -> RunResult {
         let started = DispatchTime.now()
         var timings = PhaseTimings()
-        progress.begin(.load, detail: "\(partDirectories.count) parts")
+        progress.begin(.load, detail: "\(partDirectories.count) part\(partDirectories.count == 1 ? "" : "s")")
         // 1. Headers: every part readable, all of one run, each shard exactly once.
         var headers: [Header] = []
         var data: [Data] = []
@@ -185,7 +185,7 @@ public enum ShardReport {
         if !missing.isEmpty {
             problems.append("ballast merge: missing shard\(missing.count > 1 ? "s" : "") "
                 + missing.map { "\($0)/\(first.shardCount)" }.joined(separator: ", ")
-                + " (run them, or retry the failed array tasks, then merge again)")
+                + " (run \(missing.count > 1 ? "them" : "it"), or retry the failed array tasks, then merge again)")
         }
         guard problems.isEmpty else { throw .parts(problems) }
 

@@ -78,13 +78,12 @@ extension Ballast {
             do {
                 result = try RiskPipeline.run(options, progress: progress)
             } catch {
-                if progress is TerminalBar { TerminalBar.clear() }
                 switch error {
                 case .input(let issues):
-                    Console.printErrors(issues.map(\.description))
+                    Console.fail(progress, issues.map(\.description))
                     throw ExitCode(2)
                 case .computation(let message):
-                    Console.printErrors(["ballast: run failed: \(message)"])
+                    Console.fail(progress, ["ballast: run failed: \(message)"])
                     throw ExitCode(1)
                 }
             }
@@ -93,14 +92,12 @@ extension Ballast {
                 do {
                     try ShardReport.write(result, options: options, to: URL(fileURLWithPath: out))
                 } catch {
-                    if progress is TerminalBar { TerminalBar.clear() }
-                    Console.printErrors(["ballast: \(error)"])
+                    Console.fail(progress, ["ballast: \(error)"])
                     throw ExitCode(1)
                 }
-                if progress is TerminalBar { TerminalBar.clear() }
-                if !quiet {
-                    logger.info("done: shard \(spec), \(result.book.accountCount) of \(result.input.book.accountCount) accounts → \(out)/ (merge the parts with `ballast merge`)")
-                }
+                // A shard's warnings are the merge's to report (they concern the whole book).
+                guard let seconds = Console.finish(progress, logger: logger, quiet: quiet, warnings: [], started: started) else { return }
+                logger.info("done: shard \(spec), \(result.book.accountCount) of \(result.input.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s → \(out)/ (merge the parts with `ballast merge`)")
                 return
             }
             progress.begin(.report, detail: "writing \(out)/")
@@ -108,14 +105,11 @@ extension Ballast {
             do {
                 timings = try ReportWriter.write(result, to: URL(fileURLWithPath: out), runStarted: started)
             } catch {
-                if progress is TerminalBar { TerminalBar.clear() }
-                Console.printErrors(["ballast: \(error)"])
+                Console.fail(progress, ["ballast: \(error)"])
                 throw ExitCode(1)
             }
-            if progress is TerminalBar { TerminalBar.clear() }
-            guard !quiet else { return }
-            for warning in result.warnings { logger.warning("\(warning)") }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            guard let seconds = Console.finish(progress, logger: logger, quiet: quiet, warnings: result.warnings,
+                                               started: started) else { return }
             let phases = Phase.summaryOrder.compactMap { phase in
                 timings.seconds[phase].map { "\(phase.rawValue) \(String(format: "%.2f", $0))" }
             }.joined(separator: ", ")
@@ -163,23 +157,20 @@ extension Ballast {
                                                bookDirectory: book.map { URL(fileURLWithPath: $0) }, threads: threads,
                                                progress: progress)
             } catch {
-                if progress is TerminalBar { TerminalBar.clear() }
                 switch error {
                 case .parts(let lines):
-                    Console.printErrors(lines)
+                    Console.fail(progress, lines)
                     throw ExitCode(2)
                 case .pipeline(.input(let issues)):
-                    Console.printErrors(issues.map(\.description))
+                    Console.fail(progress, issues.map(\.description))
                     throw ExitCode(2)
                 default:
-                    Console.printErrors(["ballast: merge failed: \(error)"])
+                    Console.fail(progress, ["ballast: merge failed: \(error)"])
                     throw ExitCode(1)
                 }
             }
-            if progress is TerminalBar { TerminalBar.clear() }
-            guard !quiet else { return }
-            for warning in result.warnings { logger.warning("\(warning)") }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            guard let seconds = Console.finish(progress, logger: logger, quiet: quiet, warnings: result.warnings,
+                                               started: started) else { return }
             logger.info("done: \(parts.count) parts, \(result.book.accountCount) accounts merged in \(String(format: "%.2f", seconds)) s → \(out)/")
         }
     }
@@ -237,6 +228,22 @@ enum Console {
     static func printErrors(_ lines: [String]) {
         guard !lines.isEmpty else { return }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// Ends a command's progress display: clears the terminal bar, and unless quiet logs the warnings and returns the
+    /// seconds since `started` for the closing line (nil when quiet).
+    static func finish(_ progress: any RunProgress, logger: Logger, quiet: Bool, warnings: [String],
+                       started: DispatchTime) -> Double? {
+        if progress is TerminalBar { TerminalBar.clear() }
+        guard !quiet else { return nil }
+        for warning in warnings { logger.warning("\(warning)") }
+        return Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+    }
+
+    /// Prints `lines` after clearing the terminal bar (errors end a command).
+    static func fail(_ progress: any RunProgress, _ lines: [String]) {
+        if progress is TerminalBar { TerminalBar.clear() }
+        printErrors(lines)
     }
 
     static func logger(quiet: Bool) -> Logger {
