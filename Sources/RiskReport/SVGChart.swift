@@ -92,6 +92,26 @@ struct LinearAxis {
 struct SVGCanvas {
     enum Anchor: String { case start, middle, end }
 
+    /// A value axis along the bottom of the plot: a vertical grid line and a label per tick, the title below.
+    mutating func bottomAxis(_ ticks: [Double], at position: (Double) -> Double, label: (Double) -> String,
+                             title: String, left: Double, top: Double, plotWidth: Double, plotHeight: Double) {
+        for tick in ticks {
+            line(x1: position(tick), y1: top, x2: position(tick), y2: top + plotHeight, stroke: Palette.grid)
+            text(label(tick), x: position(tick), y: top + plotHeight + 15, anchor: .middle, size: 11, fill: Palette.muted)
+        }
+        text(title, x: left + plotWidth / 2, y: top + plotHeight + 34, anchor: .middle, size: 11.5, fill: Palette.muted)
+    }
+
+    /// A value axis along the left of the plot: a horizontal grid line and a label per tick, the title turned.
+    mutating func leftAxis(_ ticks: [Double], at position: (Double) -> Double, label: (Double) -> String,
+                           title: String, left: Double, top: Double, plotWidth: Double, plotHeight: Double) {
+        for tick in ticks {
+            line(x1: left, y1: position(tick), x2: left + plotWidth, y2: position(tick), stroke: Palette.grid)
+            text(label(tick), x: left - 8, y: position(tick) + 4, anchor: .end, size: 11, fill: Palette.muted)
+        }
+        text(title, x: 16, y: top + plotHeight / 2, anchor: .middle, size: 11.5, fill: Palette.muted, rotate: -90)
+    }
+
     let width: Double
     let height: Double
     private var parts: [String] = []
@@ -204,11 +224,8 @@ struct BarChart {
         let values = bars.map(\.value).filter(\.isFinite)
         let axis = LinearAxis(from: min(0, values.min() ?? 0), to: max(0, values.max() ?? 0))
         let y = { (v: Double) in axis.position(v, from: top + plotHeight, to: top) }
-        for tick in axis.ticks {
-            svg.line(x1: left, y1: y(tick), x2: left + plotWidth, y2: y(tick), stroke: Palette.grid)
-            svg.text(tickFormat(tick), x: left - 8, y: y(tick) + 4, anchor: .end, size: 11, fill: Palette.muted)
-        }
-        svg.text(valueTitle, x: 16, y: top + plotHeight / 2, anchor: .middle, size: 11.5, fill: Palette.muted, rotate: -90)
+        svg.leftAxis(axis.ticks, at: y, label: tickFormat, title: valueTitle, left: left, top: top,
+                     plotWidth: plotWidth, plotHeight: plotHeight)
         let barWidth = min(56, band * 0.62)
         for (i, bar) in bars.enumerated() {
             let center = left + band * (Double(i) + 0.5)
@@ -260,11 +277,8 @@ struct StackedBarChart {
         let totals = rows.map { $0.values.filter(\.isFinite).reduce(0, +) }
         let axis = LinearAxis(from: 0, to: totals.max() ?? 1, tickCount: 6, integer: true)
         let x = { (v: Double) in axis.position(v, from: left, to: left + plotWidth) }
-        for tick in axis.ticks {
-            svg.line(x1: x(tick), y1: top, x2: x(tick), y2: top + plotHeight, stroke: Palette.grid)
-            svg.text(format(tick), x: x(tick), y: top + plotHeight + 15, anchor: .middle, size: 11, fill: Palette.muted)
-        }
-        svg.text(axisTitle, x: left + plotWidth / 2, y: top + plotHeight + 34, anchor: .middle, size: 11.5, fill: Palette.muted)
+        svg.bottomAxis(axis.ticks, at: x, label: format, title: axisTitle, left: left, top: top,
+                       plotWidth: plotWidth, plotHeight: plotHeight)
         for (r, row) in rows.enumerated() {
             let y = top + gap + Double(r) * (rowHeight + gap)
             svg.text(labels[r], x: left - 10, y: y + rowHeight / 2 + 4, anchor: .end, size: 11.5, bold: row.emphasised,
@@ -328,11 +342,8 @@ struct StackedHistogram {
         let axis = LinearAxis(from: 0, to: Double(totals.max() ?? 1), tickCount: 5, integer: true)
         let y = { (v: Double) in axis.position(v, from: top + plotHeight, to: top) }
         let x = { (v: Double) in left + (v - lower) / binWidth * slot }
-        for tick in axis.ticks {
-            svg.line(x1: left, y1: y(tick), x2: left + plotWidth, y2: y(tick), stroke: Palette.grid)
-            svg.text(HumanNumber.count(Int(tick)), x: left - 8, y: y(tick) + 4, anchor: .end, size: 11, fill: Palette.muted)
-        }
-        svg.text(yTitle, x: 16, y: top + plotHeight / 2, anchor: .middle, size: 11.5, fill: Palette.muted, rotate: -90)
+        svg.leftAxis(axis.ticks, at: y, label: { HumanNumber.count(Int($0)) }, title: yTitle, left: left, top: top,
+                     plotWidth: plotWidth, plotHeight: plotHeight)
         for (bin, stack) in counts.enumerated() {
             let x0 = bin < regular ? x(lower + Double(bin) * binWidth) : left + slot * Double(regular + 1)
             let range = bin < regular
@@ -402,11 +413,8 @@ struct HorizontalBarChart {
         let values = rows.flatMap(\.values).filter(\.isFinite)
         let axis = LinearAxis(from: min(0, values.min() ?? 0), to: max(0, values.max() ?? 0), tickCount: 4)
         let x = { (v: Double) in axis.position(v, from: left, to: left + plotWidth) }
-        for tick in axis.ticks {
-            svg.line(x1: x(tick), y1: top, x2: x(tick), y2: top + plotHeight, stroke: Palette.grid)
-            svg.text(tickFormat(tick), x: x(tick), y: top + plotHeight + 15, anchor: .middle, size: 11, fill: Palette.muted)
-        }
-        svg.text(axisTitle, x: left + plotWidth / 2, y: top + plotHeight + 34, anchor: .middle, size: 11.5, fill: Palette.muted)
+        svg.bottomAxis(axis.ticks, at: x, label: tickFormat, title: axisTitle, left: left, top: top,
+                       plotWidth: plotWidth, plotHeight: plotHeight)
         for (r, row) in rows.enumerated() {
             let y = top + gap + Double(r) * (groupHeight + gap)
             svg.text(labels[r], x: left - 8, y: y + groupHeight / 2 + 4, anchor: .end, size: 11.5, tooltip: row.label)
