@@ -46,7 +46,9 @@ let package = Package(
         // Market data, collateral schedule, book (CSR), scenarios, configuration. No BLAS.
         .target(name: "RiskModel", exclude: ["README.md"]),
         // Readers and validation of a book directory and its configuration.
-        .target(name: "RiskInput", dependencies: ["RiskModel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "RiskInput", dependencies: [
+            "RiskModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"]),
         // Covariance, haircuts, ratios, parametric / historical / Monte Carlo VaR/ES, stress.
         .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"],
                 swiftSettings: hotKernelSettings),
@@ -59,7 +61,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // CSV, JSON and HTML writers, atomic report folder.
         .target(name: "RiskReport", dependencies: [
-            "RiskModel", "RiskPipeline", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto"),
+            "RiskModel", "RiskInput", "RiskPipeline", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Deterministic synthetic books.
         .target(name: "BookGenerator", exclude: ["README.md"]),
@@ -75,7 +77,22 @@ let package = Package(
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
-            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator", "ballast", "LinearAlgebra",
+            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "RiskMetrics", "Rebalancing", "BookGenerator", "ballast",
+            "LinearAlgebra",
         ]),
     ]
 )
+
+// Fuzz targets (issue 12; docs/FUZZING.md): libFuzzer harnesses for the CSV readers, the decimal parser, the YAML config
+// reader and the part-file reader. Declared only when BALLAST_FUZZ=1, so normal builds and tests never compile them (they
+// link only with `--sanitize=fuzzer`); scripts/fuzz.sh builds them in .build-fuzz with BALLAST_FUZZ=1.
+if Context.environment["BALLAST_FUZZ"] == "1" {
+    let fuzzTargets = [("fuzz-csv", "FuzzCSV"), ("fuzz-decimal", "FuzzDecimal"), ("fuzz-config", "FuzzConfig"), ("fuzz-part", "FuzzPart")]
+    package.targets += [
+        .systemLibrary(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "Fuzz/FuzzSupport"),
+    ] + fuzzTargets.map { _, target in
+        .executableTarget(name: target, dependencies: ["FuzzSupport", "RiskInput", "RiskModel"], path: "Fuzz/\(target)")
+    }
+    package.products += fuzzTargets.map { product, target in .executable(name: product, targets: [target]) }
+}

@@ -170,7 +170,7 @@ public enum BookGenerator {
         do {
             try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw BookGeneratorError.io(path: directory.path, reason: "cannot create directory: \(error.localizedDescription)")
+            throw BookGeneratorError.io(path: directory.path, reason: "cannot create directory: \(ErrorText.describe(error))")
         }
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {

@@ -183,7 +183,7 @@ final class OutputFile {
         do {
             handle = try FileHandle(forWritingTo: partialURL)
         } catch {
-            throw BookGeneratorError.io(path: path, reason: "\(error.localizedDescription)")
+            throw BookGeneratorError.io(path: path, reason: "\(ErrorText.describe(error))")
         }
         buffer.reserveCapacity(flushThreshold + (1 << 16))
     }
@@ -215,7 +215,7 @@ final class OutputFile {
         do {
             try handle.write(contentsOf: bytes)
         } catch {
-            throw BookGeneratorError.io(path: finalURL.path, reason: "write failed: \(error.localizedDescription)")
+            throw BookGeneratorError.io(path: finalURL.path, reason: "write failed: \(ErrorText.describe(error))")
         }
     }
 
@@ -225,18 +225,18 @@ final class OutputFile {
         do {
             try handle.close()
         } catch {
-            throw BookGeneratorError.io(path: finalURL.path, reason: "close failed: \(error.localizedDescription)")
+            throw BookGeneratorError.io(path: finalURL.path, reason: "close failed: \(ErrorText.describe(error))")
         }
         let fm = FileManager.default
         if fm.fileExists(atPath: finalURL.path) {
             do { try fm.removeItem(at: finalURL) } catch {
-                throw BookGeneratorError.io(path: finalURL.path, reason: "cannot replace existing file: \(error.localizedDescription)")
+                throw BookGeneratorError.io(path: finalURL.path, reason: "cannot replace existing file: \(ErrorText.describe(error))")
             }
         }
         do {
             try fm.moveItem(at: partialURL, to: finalURL)
         } catch {
-            throw BookGeneratorError.io(path: finalURL.path, reason: "cannot move file into place: \(error.localizedDescription)")
+            throw BookGeneratorError.io(path: finalURL.path, reason: "cannot move file into place: \(ErrorText.describe(error))")
         }
     }
 

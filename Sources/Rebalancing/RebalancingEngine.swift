@@ -130,7 +130,7 @@ public struct RebalancingResult: Sendable {
 
 public enum RebalancingEngine {
     /// Accounts per block. Fixed, so results never depend on the worker count.
-    public static let blockSize = 16
+    public static let blockSize = BlockPlan.rebalancingAccounts
 
     /// Whether account a is in scope for `rebalance` (none / breaching: D > 0 and CR < margin_call_ratio / all).
     public static func inScope(_ a: Int, assessment: CollateralAssessment, config: RiskConfig) -> Bool {

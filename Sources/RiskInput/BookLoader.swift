@@ -31,6 +31,8 @@ public struct LoadedBook: Sendable {
     public let config: RiskConfig
     /// Every file read (prices, assets, positions, scenarios if present, config if used), for checksums.
     public let inputFiles: [URL]
+    /// SHA-256 (lowercase hex) of the bytes parsed from each input file, by file name, in `inputFiles` order.
+    public let inputChecksums: [(name: String, sha256: String)]
     /// Non-fatal remarks, one line each (`file: message`).
     public let warnings: [String]
 }
@@ -70,9 +72,10 @@ public enum BookLoader {
         var inputFiles: [URL] = []
 
         // prices.csv header, then assets.csv (checked against it), then the price rows (kept in schedule order).
-        let prices = SourceFile.load(url(pricesFile), display: display(pricesFile), log: &pricesLog)
-        let assets = SourceFile.load(url(assetsFile), display: display(assetsFile), log: &assetsLog)
+        let prices = SourceFile.load(url(pricesFile), display: display(pricesFile), maxBytes: Limits.maxTableBytes, log: &pricesLog)
+        let assets = SourceFile.load(url(assetsFile), display: display(assetsFile), maxBytes: Limits.maxTableBytes, log: &assetsLog)
         inputFiles += [url(pricesFile), url(assetsFile)]
+        var checksums = [prices, assets].compactMap { $0?.checksum }
         let pricesHeader = prices.flatMap { PricesReader.readHeader($0, log: &pricesLog) }
         let readSchedule = assets.flatMap {
             AssetsReader.read($0, pricesTickers: pricesHeader.map { Set($0.tickers) }, log: &assetsLog, warnings: &warnings)
@@ -86,7 +89,9 @@ public enum BookLoader {
 
         // positions.csv
         var book: Book?
-        if let positions = SourceFile.load(url(positionsFile), display: display(positionsFile), log: &positionsLog) {
+        if let positions = SourceFile.load(url(positionsFile), display: display(positionsFile),
+                                           maxBytes: Limits.maxPositionsBytes, log: &positionsLog) {
+            checksums.append(positions.checksum)
             book = PositionsReader.read(positions, schedule: schedule, log: &positionsLog, warnings: &warnings)
         }
         inputFiles.append(url(positionsFile))
@@ -95,7 +100,9 @@ public enum BookLoader {
         var scenarios: ScenarioSet?
         if FileManager.default.fileExists(atPath: url(scenariosFile).path) {
             inputFiles.append(url(scenariosFile))
-            if let file = SourceFile.load(url(scenariosFile), display: display(scenariosFile), log: &scenariosLog) {
+            if let file = SourceFile.load(url(scenariosFile), display: display(scenariosFile), maxBytes: Limits.maxTableBytes,
+                                          log: &scenariosLog) {
+                checksums.append(file.checksum)
                 scenarios = ScenariosReader.read(file, schedule: schedule, log: &scenariosLog, warnings: &warnings)
             }
         } else if let schedule {
@@ -117,7 +124,8 @@ public enum BookLoader {
         var configLog = IssueLog(file: configURL?.relativePath ?? display(Self.configFile))
         if let configURL {
             inputFiles.append(configURL)
-            if let file = SourceFile.load(configURL, display: configLog.file, log: &configLog) {
+            if let file = SourceFile.load(configURL, display: configLog.file, maxBytes: Limits.maxConfigBytes, log: &configLog) {
+                checksums.append(file.checksum)
                 var bytes = file.bytes[...]
                 if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
                 reader.apply(yaml: String(decoding: bytes, as: UTF8.self), log: &configLog)
@@ -130,7 +138,9 @@ public enum BookLoader {
             do throws(ConfigError) {
                 try config.checkConsistency()
             } catch {
-                let origin = reader.origin(ofKeysIn: error.description)
+                let keys: [String]
+                if case .inconsistent(let concerned, _) = error { keys = concerned } else { keys = [] }
+                let origin = reader.origin(ofKeys: keys)
                 if let origin, origin.line != nil || origin.file == configLog.file {
                     configLog.add(error.description, line: origin.line)
                 } else if let origin {
@@ -172,6 +182,7 @@ public enum BookLoader {
             throw InputErrors(issues: issues, warnings: warnings)
         }
         return LoadedBook(directory: directory, schedule: schedule, prices: history, book: book, scenarios: scenarios,
-                          config: config, inputFiles: inputFiles, warnings: warnings)
+                          config: config, inputFiles: inputFiles, inputChecksums: checksums,
+                          warnings: warnings + PriceJumps.warnings(history, schedule: schedule, file: pricesLog.file))
     }
 }

@@ -163,14 +163,9 @@ struct ConfigReader {
         }
     }
 
-    /// Where the last of the keys named in `message` was set (for a consistency problem), if anywhere.
-    func origin(ofKeysIn message: String) -> ConfigOrigin? {
-        var best: ConfigOrigin?
-        for (key, origin) in origins {
-            let mentioned = key == "historical_scenarios" ? message.contains("historical scenario") : message.contains(key)
-            if mentioned, origin.sequence > (best?.sequence ?? 0) { best = origin }
-        }
-        return best
+    /// Where the last set of `keys` was set (for a consistency problem between them), if anywhere.
+    func origin(ofKeys keys: [String]) -> ConfigOrigin? {
+        keys.compactMap { origins[$0] }.max { $0.sequence < $1.sequence }
     }
 
     // MARK: helpers

@@ -87,10 +87,11 @@ enum PricesReader {
                     case .empty:
                         break
                     case .value(let v):
-                        if v > 0 {
+                        if Limits.price.contains(v) {
                             if output >= 0 { prices[rowStart + output] = v }
                         } else {
-                            log.add("price \(Show.quoted(scanner.trimmedText(f))) of \(Show.name(header.csv.names[column])) must be > 0",
+                            let rule = v > 0 ? Limits.price.description : "> 0"
+                            log.add("price \(Show.quoted(scanner.trimmedText(f))) of \(Show.name(header.csv.names[column])) must be \(rule)",
                                     line: line)
                         }
                     case .invalid:

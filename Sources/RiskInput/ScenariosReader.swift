@@ -50,6 +50,11 @@ enum ScenariosReader {
                         log.add("shock \(scanner.trimmedText(f)) \(where_) would make the price ≤ 0", line: line)
                         continue records
                     }
+                    guard v <= Limits.maxShock else {
+                        log.add("shock \(scanner.trimmedText(f)) \(where_) is above \(Int(Limits.maxShock)) "
+                                + "(a price more than \(Int(Limits.maxShock) + 1) times today's)", line: line)
+                        continue records
+                    }
                     shock = v
                 case .empty:
                     log.add("shock \(where_) is empty", line: line)

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import RiskModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,18 +9,26 @@ import Musl
 import Darwin
 #endif
 
-/// The bytes of one input file, read whole, checked to be UTF-8, with the path to show the user.
+/// The bytes of one input file, read once and whole, checked to be UTF-8, with the path to show the user and the
+/// SHA-256 of exactly these bytes (the checksum summary.json records is that of what was parsed, even when the file
+/// changes during the run).
 struct SourceFile {
     let url: URL
     /// The path as the user would write it (`Data/sample/prices.csv`).
     let display: String
     /// The file's bytes (a UTF-8 byte order mark, if any, is still there; `CSVScanner` skips it).
     let bytes: [UInt8]
+    /// SHA-256 of `bytes`, lowercase hex.
+    let sha256: String
 
-    /// Reads and checks a file; a problem (not found, unreadable, not UTF-8) becomes one issue in `log`.
-    static func load(_ url: URL, display: String, log: inout IssueLog) -> SourceFile? {
+    /// (file name, SHA-256) for the summary.
+    var checksum: (name: String, sha256: String) { (url.lastPathComponent, sha256) }
+
+    /// Reads and checks a file of at most `maxBytes`; a problem (not found, not a regular file, too large for the
+    /// limit or for the memory available, unreadable, not UTF-8) becomes one issue in `log`.
+    static func load(_ url: URL, display: String, maxBytes: Int64, log: inout IssueLog) -> SourceFile? {
         let bytes: [UInt8]
-        switch readBytes(path: url.path) {
+        switch readBytes(path: url.path, maxBytes: maxBytes) {
         case .success(let b): bytes = b
         case .failure(let problem):
             log.add(problem.message)
@@ -37,28 +47,60 @@ struct SourceFile {
             log.add("not valid UTF-8: unexpected \(what); save the file as UTF-8", line: line)
             return nil
         }
-        return SourceFile(url: url, display: display, bytes: bytes)
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return SourceFile(url: url, display: display, bytes: bytes, sha256: digest)
     }
 
     struct ReadProblem: Error { let message: String }
 
-    /// Reads a whole file with POSIX calls (no intermediate `Data` copy: positions.csv may be hundreds of MB).
-    static func readBytes(path: String) -> Result<[UInt8], ReadProblem> {
-        let fd = open(path, O_RDONLY)
+    /// Reads a whole regular file with POSIX calls (no intermediate `Data` copy: positions.csv may be hundreds of
+    /// MB). A FIFO, device or directory is refused before any read (opened non-blocking, so a FIFO without a
+    /// writer cannot hang the run); so is a file above `maxBytes` or above the memory available to hold it.
+    static func readBytes(path: String, maxBytes: Int64) -> Result<[UInt8], ReadProblem> {
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { return .failure(ReadProblem(message: describe(errno: errno))) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .failure(ReadProblem(message: describe(errno: errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(ReadProblem(message: "is a directory, not a file")) }
+        if let kind = nonRegularKind(info.st_mode) {
+            return .failure(ReadProblem(message: "is \(kind), not a regular file"))
+        }
+        let size = Int64(info.st_size)
+        if size > maxBytes {
+            return .failure(ReadProblem(message: "the file is \(ByteCount.show(size)), above the limit of "
+                                        + "\(ByteCount.show(maxBytes)) for this file"))
+        }
+        if let available = MemoryInfo.availableBytes(), size > available {
+            return .failure(ReadProblem(message: "the file is \(ByteCount.show(size)) but only "
+                                        + "\(ByteCount.show(available)) of memory is available to read it"))
+        }
+        return readAll(fd, expected: Int(size), maxBytes: maxBytes)
+    }
+
+    /// The kind of a file that is not a regular file, for the message; nil for a regular file.
+    private static func nonRegularKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR, S_IFBLK: return "a device"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
+    }
+
+    /// Reads to the end: one chunk of the announced size (+1 to meet end of file), then more if the file grew,
+    /// never past `maxBytes`.
+    private static func readAll(_ fd: Int32, expected: Int, maxBytes: Int64) -> Result<[UInt8], ReadProblem> {
         var bytes: [UInt8] = []
-        // One chunk of the announced size (+1 to meet end of file), then more if the file grew or has no size.
-        var chunk = max(Int(info.st_size), 0) + 1
+        var chunk = max(expected, 0) + 1
         while true {
             var failure: Int32 = 0
             var atEnd = false
             let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, initialized in
                 initialized = 0
                 while initialized < chunk {
+                    // Safe: at most chunk − initialized bytes are written after the initialized prefix.
                     let n = read(fd, buffer.baseAddress! + initialized, chunk - initialized)
                     if n < 0 {
                         if errno == EINTR { continue }
@@ -72,6 +114,9 @@ struct SourceFile {
             if failure != 0 { return .failure(ReadProblem(message: describe(errno: failure))) }
             if bytes.isEmpty { bytes = piece } else { bytes.append(contentsOf: piece) }
             if atEnd { return .success(bytes) }
+            if Int64(bytes.count) > maxBytes {
+                return .failure(ReadProblem(message: "the file grew above the limit of \(ByteCount.show(maxBytes)) while it was read"))
+            }
             chunk = 1 << 20
         }
     }
@@ -83,6 +128,18 @@ struct SourceFile {
         case EISDIR: return "is a directory, not a file"
         default: return "cannot read the file: " + String(cString: strerror(code))
         }
+    }
+}
+
+/// Byte counts for messages.
+enum ByteCount {
+    /// `1.5 GB`, `12 MB`, `800 bytes` (decimal units).
+    static func show(_ bytes: Int64) -> String {
+        let units: [(Double, String)] = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+        for (scale, name) in units where Double(bytes) >= scale {
+            return String(format: "%.1f %@", Double(bytes) / scale, name)
+        }
+        return "\(bytes) bytes"
     }
 }
 

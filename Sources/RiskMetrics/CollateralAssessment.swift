@@ -85,7 +85,7 @@ public struct CollateralAssessment: Sendable {
                     d -= e
                 }
             }
-            invalid[a] = !(c.isFinite && d.isFinite && h.isFinite)
+            invalid[a] = !(c <= Limits.maxAccountValueUSD && d <= Limits.maxAccountValueUSD && h.isFinite)
             collateral[a] = c
             debt[a] = d
             hcv[a] = h

@@ -102,7 +102,9 @@ public enum MonteCarloRiskCalculator {
         var moves = Matrix(rows: n, columns: paths)
         moves.elements.withSharedOutput { out in
             generate(factor: factor, config: config, workers: workers) { s, x in
-                for i in 0 ..< n { out[i * paths + s] = expm1(sqrtHorizon * x[i]) }
+                // Capped at the largest finite double: a draw beyond exp's range (a data error upstream) must not
+                // become +∞, whose product with a zero exposure is NaN for every account of a dense block.
+                for i in 0 ..< n { out[i * paths + s] = min(expm1(sqrtHorizon * x[i]), .greatestFiniteMagnitude) }
             }
         }
         return moves

@@ -48,7 +48,7 @@ public struct NormalRiskScale: Sendable {
 
 public enum ParametricRiskCalculator {
     /// Accounts per block product. Fixed (not derived from the thread count) so results never depend on it.
-    public static let blockSize = 128
+    public static let blockSize = BlockPlan.parametricAccounts
 
     /// Dense: one dgemm per block over (2·block) × n rows of e and b times Σ. Sparse: per account, Σ gathered on
     /// its own k assets (k² multiply-adds, no BLAS).

@@ -68,7 +68,7 @@ public struct ScenarioRisk: Sendable {
 public enum ScenarioLossCalculator {
     /// Accounts per block. Fixed (never derived from the thread count) so results never depend on it. A dense block
     /// needs a (2·blockSize) × S product buffer per worker: 10 MB at S = 10,000.
-    public static let blockSize = 64
+    public static let blockSize = BlockPlan.scenarioLossAccounts
 
     /// Dense: one dgemm per block, rows −e (and b for accounts with debt) scattered over all n assets, times G
     /// (n × S). Sparse: per account, its own k rows of G combined in registers (k multiply-adds per scenario, 2k
@@ -77,8 +77,8 @@ public enum ScenarioLossCalculator {
 
     /// How many times more multiply-adds per second one-thread dgemm sustains than the sparse row-combination loop
     /// (measured in release on the development machine, AMD EPYC Zen 5, 200 assets, 10,000 paths: a dense block
-    /// runs at about 23 G multiply-adds/s (46 GFLOP/s, AVX-512 OpenBLAS), the sparse loop at about 8 G/s — it is
-    /// compiled for baseline x86-64, SSE2 without FMA).
+    /// runs at about 23 G multiply-adds/s (46 GFLOP/s, AVX-512 OpenBLAS), the sparse loop at about 8 G/s in 256-bit
+    /// AVX2 registers).
     public static let denseEfficiency = 3.0
 
     /// Computes every account's scenario VaR/ES (and liquidation probability when `liquidationRatio` is given).
@@ -389,7 +389,7 @@ struct LossWorkspace {
 
 // MARK: - Row combinations (the sparse hot loop)
 
-/// Width of the register accumulators: eight scenarios at a time (four SSE2 registers per accumulator, enough
+/// Width of the register accumulators: eight scenarios at a time (two AVX2 registers per accumulator, enough
 /// independent add chains to hide the add latency).
 typealias ScenarioLanes = SIMD8<Double>
 

@@ -9,11 +9,11 @@ public enum StressScenarioSource: Sendable, Equatable {
     case replay(start: String, end: String)
 }
 
-/// The stress scenarios of a run in schedule order (SPEC §3.5): the hypothetical scenarios of scenarios.csv in
+/// The stress scenarios of a run in scenario order (SPEC §3.5): the hypothetical scenarios of scenarios.csv in
 /// order of first appearance, then the historical replays of `historical_scenarios` that prices.csv covers, in
 /// config order.
 public struct StressScenarios: Sendable {
-    /// Scenario names, in schedule order. Not necessarily unique: a replay may share a scenarios.csv name
+    /// Scenario names, in scenario order. Not necessarily unique: a replay may share a scenarios.csv name
     /// (both are kept, with a warning).
     public let names: [String]
     /// Origin of each scenario.

@@ -30,9 +30,9 @@ public struct StressScenarioSummary: Sendable, Equatable {
 
 /// Stress results of a book: the per-scenario table and each account's worst scenario.
 public struct StressResult: Sendable {
-    /// One entry per scenario, in schedule order.
+    /// One entry per scenario, in scenario order (`StressScenarios`).
     public var scenarios: [StressScenarioSummary]
-    /// Per account: index of the scenario with the largest loss (first in schedule order on ties within
+    /// Per account: index of the scenario with the largest loss (first in scenario order on ties within
     /// `StressTester.tieTolerance`), −1 when there are no scenarios or the account is invalid.
     public var worstScenario: [Int]
     /// Per account: the loss of `worstScenario` (USD, positive = loss), NaN when there is none.
@@ -76,7 +76,7 @@ public struct StressedAccount: Sendable, Equatable {
 /// blocks in block order, so every number is bit-identical for any worker count.
 public enum StressTester {
     /// Accounts per block. Fixed (not derived from the thread count) so results never depend on it.
-    public static let blockSize = 128
+    public static let blockSize = BlockPlan.stressAccounts
 
     /// Losses within this relative distance are ties for `worstScenario` (SPEC §3.5).
     public static let tieTolerance = 1e-12

@@ -1,17 +1,17 @@
-/// The order in which the engine computes accounts, and how a sharded run splits them (issue 8).
+/// The order in which the engine computes accounts, and how a sharded run splits them.
 ///
 /// Accounts are computed in *canonical order*: sorted by a 64-bit FNV-1a hash of the account id's UTF-8 bytes, ties
 /// (equal hashes) by the id bytes. It depends only on the ids, never on the order of positions.csv, so a shard can
 /// compute it from the same book and a sharded run forms exactly the same blocks of accounts as a whole run: the
-/// per-account kernels work on fixed blocks (parametric and stress 128 accounts, scenario losses 64, rebalancing
-/// 16), and a dense block's numbers depend on which accounts share it.
+/// per-account kernels work on fixed blocks (`BlockPlan`), and a dense block's numbers depend on which accounts share
+/// it.
 ///
 /// Canonical positions are cut into units of `unitSize` (a multiple of every block size); shard I of N computes the
 /// units u with u mod N = I, in order. Every block of a shard is then a block of the whole run, with the same
 /// accounts in the same order, so each account's figures are bit-identical whichever way the book is split.
 public enum AccountOrder {
-    /// Canonical positions per unit: a multiple of every per-account block size of the engine.
-    public static let unitSize = 128
+    /// Canonical positions per unit: a multiple of every per-account block size of the engine (`BlockPlan`).
+    public static let unitSize = BlockPlan.shardUnit
 
     /// FNV-1a, 64 bits, of the UTF-8 bytes (stable across runs, machines and Swift versions, unlike `Hasher`).
     public static func stableHash(_ id: String) -> UInt64 {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Named arrays of a run's results for part of a book, in a compact binary file, and the merge that puts the parts
-/// of a sharded run back together (issue 8).
+/// of a sharded run back together.
 ///
 /// Every array says how a merge combines it (`Scope`): per account (placed at the accounts' canonical positions),
 /// in groups of variable length per account (a holding's figures, an account's target rows), per block of

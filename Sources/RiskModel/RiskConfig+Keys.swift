@@ -4,7 +4,8 @@ import Foundation
 public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
     case unknownKey(String)
     case invalidValue(key: String, value: String, expected: String)
-    case inconsistent(String)
+    /// Keys that each look fine alone but disagree; `keys` are the keys concerned, to point at where they were set.
+    case inconsistent(keys: [String], message: String)
 
     public var description: String {
         switch self {
@@ -12,20 +13,122 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
             return "unknown config key \"\(key)\" (known keys: \(RiskConfig.keys.joined(separator: ", ")))"
         case .invalidValue(let key, let value, let expected):
             return "\(key): \"\(value)\" is not valid; expected \(expected)"
-        case .inconsistent(let message):
+        case .inconsistent(_, let message):
             return message
         }
     }
 }
 
+/// One config key, declared once: its name, its one-line meaning, how its text becomes the setting and how the
+/// setting is written back (summary.json, report.html, the shipped defaults file). `--set`, the YAML reader, the
+/// effective configuration and the documentation all read `RiskConfig.declarations`.
+public struct ConfigKey: @unchecked Sendable {  // immutable; its closures capture only key paths and constants
+    public let name: String
+    /// What the key means, with its unit: the comment of the key in the shipped defaults file.
+    public let meaning: String
+    let parse: (String, inout RiskConfig) throws(ConfigError) -> Void
+    public let render: (RiskConfig) -> ConfigValue
+
+    /// Sets the key in `config` from its (trimmed) text.
+    public func apply(_ text: String, to config: inout RiskConfig) throws(ConfigError) { try parse(text, &config) }
+
+    static func number(_ name: String, _ path: WritableKeyPath<RiskConfig, Double>, _ range: NumberRange,
+                       _ meaning: String) -> ConfigKey {
+        ConfigKey(name: name, meaning: meaning, parse: { (text, config) throws(ConfigError) in
+            guard let x = Double(text), range.contains(x) else {
+                throw .invalidValue(key: name, value: text, expected: range.description)
+            }
+            config[keyPath: path] = x
+        }, render: { .number($0[keyPath: path]) })
+    }
+
+    static func integer(_ name: String, _ path: WritableKeyPath<RiskConfig, Int>, _ range: ClosedRange<Int>,
+                        _ what: String, _ meaning: String) -> ConfigKey {
+        ConfigKey(name: name, meaning: meaning, parse: { (text, config) throws(ConfigError) in
+            guard let x = Int(text), range.contains(x) else {
+                throw .invalidValue(key: name, value: text, expected: "\(what) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            config[keyPath: path] = x
+        }, render: { .integer($0[keyPath: path]) })
+    }
+
+    static func boolean(_ name: String, _ path: WritableKeyPath<RiskConfig, Bool>, _ meaning: String) -> ConfigKey {
+        ConfigKey(name: name, meaning: meaning, parse: { (text, config) throws(ConfigError) in
+            switch text.lowercased() {
+            case "true", "yes", "1": config[keyPath: path] = true
+            case "false", "no", "0": config[keyPath: path] = false
+            default: throw .invalidValue(key: name, value: text, expected: "true or false")
+            }
+        }, render: { .boolean($0[keyPath: path]) })
+    }
+
+    static func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ path: WritableKeyPath<RiskConfig, E>,
+                                                           _ meaning: String) -> ConfigKey where E.RawValue == String {
+        ConfigKey(name: name, meaning: meaning, parse: { (text, config) throws(ConfigError) in
+            guard let e = E(rawValue: text) else {
+                throw .invalidValue(key: name, value: text,
+                                    expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            config[keyPath: path] = e
+        }, render: { .text($0[keyPath: path].rawValue) })
+    }
+}
+
 extension RiskConfig {
-    /// Every config key, in SPEC §2 order (`historical_scenarios` also takes `historical_scenarios.NAME`).
-    public static let keys = [
-        "confidence", "horizon_days", "window", "covariance", "ewma_lambda", "allow_short_history",
-        "mc_paths", "mc_seed", "mc_distribution", "mc_dof", "haircut_model", "liquidation_days",
-        "participation", "liquidation_ratio", "margin_call_ratio", "target_ratio", "settlement_asset",
-        "rebalance", "objective", "cost_aversion", "historical_scenarios",
+    /// Every config key, in SPEC §2 order, declared once (`historical_scenarios` also takes `historical_scenarios.NAME`).
+    public static let declarations: [ConfigKey] = [
+        .number("confidence", \.confidence, Limits.confidence, "VaR/ES confidence level α, strictly between 0 and 1"),
+        .number("horizon_days", \.horizonDays, Limits.horizonDays, "risk horizon h in days (> 0); VaR/ES scale with √h"),
+        .integer("window", \.window, Limits.window, "a whole number of returns",
+                 "number of daily log returns used (the latest `window` returns)"),
+        .choice("covariance", \.covariance, "covariance estimator: sample, ewma or ledoit_wolf"),
+        .number("ewma_lambda", \.ewmaLambda, Limits.ewmaLambda, "RiskMetrics decay λ of the ewma estimator, in (0, 1)"),
+        .boolean("allow_short_history", \.allowShortHistory,
+                 "accept assets with less history than `window` (pairwise estimate, PSD-repaired)"),
+        .integer("mc_paths", \.monteCarloPaths, Limits.monteCarloPaths, "a whole number of paths", "Monte Carlo paths"),
+        ConfigKey(name: "mc_seed", meaning: "Monte Carlo seed: same seed → same numbers, whatever the thread count",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard let seed = UInt64(text) else {
+                          throw .invalidValue(key: "mc_seed", value: text, expected: "a whole number ≥ 0")
+                      }
+                      config.monteCarloSeed = seed
+                  }, render: { .integer(Int(clamping: $0.monteCarloSeed)) }),
+        .choice("mc_distribution", \.monteCarloDistribution, "Monte Carlo draws: normal or student_t"),
+        .number("mc_dof", \.monteCarloDegreesOfFreedom, Limits.degreesOfFreedom,
+                "degrees of freedom of student_t draws (> 2), scaled to the same covariance"),
+        .choice("haircut_model", \.haircutModel, "haircuts: schedule (assets.csv) or volatility (liquidity-adjusted)"),
+        .number("liquidation_days", \.liquidationDays, Limits.liquidationDays, "base liquidation horizon T₀ in days"),
+        .number("participation", \.participation, Limits.participation,
+                "share of an asset's ADV that can be sold per day, in (0, 1]"),
+        .number("liquidation_ratio", \.liquidationRatio, Limits.ratio, "collateral ratio below which an account is liquidatable"),
+        .number("margin_call_ratio", \.marginCallRatio, Limits.ratio, "collateral ratio below which an account gets a margin call"),
+        .number("target_ratio", \.targetRatio, Limits.ratio, "collateral ratio that rebalancing and top-ups restore"),
+        ConfigKey(name: "settlement_asset", meaning: "asset of assets.csv in which top-ups and excess are quoted",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard !text.isEmpty else {
+                          throw .invalidValue(key: "settlement_asset", value: text, expected: "an asset ticker of assets.csv")
+                      }
+                      config.settlementAsset = text
+                  }, render: { .text($0.settlementAsset) }),
+        .choice("rebalance", \.rebalance, "accounts to rebalance: none, breaching (below margin_call_ratio) or all"),
+        .choice("objective", \.objective, "rebalancing anchor: min_variance (hedge the debts) or tracking (least change)"),
+        .number("cost_aversion", \.costAversion, Limits.costAversion,
+                "θ: weight of trading costs against risk when rebalancing (≥ 0)"),
+        ConfigKey(name: "historical_scenarios", meaning: "historical stress replays, NAME: [START, END], in order",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard text.isEmpty || text == "none" else {
+                          throw .invalidValue(key: "historical_scenarios", value: text,
+                                              expected: "empty or none (set one replay with historical_scenarios.NAME=START..END)")
+                      }
+                      config.historicalScenarios = []
+                  }, render: { .replays($0.historicalScenarios) }),
     ]
+
+    /// Every config key's name, in declaration order.
+    public static let keys = declarations.map(\.name)
+
+    /// The declaration of `name`, nil for an unknown key.
+    public static func declaration(_ name: String) -> ConfigKey? { declarations.first { $0.name == name } }
 
     /// Sets one key from its text form; the single place where strings become typed settings.
     ///
@@ -33,46 +136,17 @@ extension RiskConfig {
     /// and `historical_scenarios=` (empty) or `none` removes them all.
     public mutating func set(_ key: String, to rawValue: String) throws(ConfigError) {
         let value = rawValue.trimmingWhitespace()
-        switch key {
-        case "confidence": confidence = try Self.number(key, value, "a number strictly between 0 and 1") { $0 > 0 && $0 < 1 }
-        case "horizon_days": horizonDays = try Self.number(key, value, "a number of days > 0") { $0 > 0 }
-        case "window": window = try Self.integer(key, value, "a whole number of returns ≥ 2") { $0 >= 2 }
-        case "covariance": covariance = try Self.choice(key, value)
-        case "ewma_lambda": ewmaLambda = try Self.number(key, value, "a number strictly between 0 and 1") { $0 > 0 && $0 < 1 }
-        case "allow_short_history": allowShortHistory = try Self.boolean(key, value)
-        case "mc_paths": monteCarloPaths = try Self.integer(key, value, "a whole number of paths ≥ 1") { $0 >= 1 }
-        case "mc_seed":
-            guard let seed = UInt64(value) else { throw .invalidValue(key: key, value: value, expected: "a whole number ≥ 0") }
-            monteCarloSeed = seed
-        case "mc_distribution": monteCarloDistribution = try Self.choice(key, value)
-        case "mc_dof": monteCarloDegreesOfFreedom = try Self.number(key, value, "degrees of freedom > 2") { $0 > 2 }
-        case "haircut_model": haircutModel = try Self.choice(key, value)
-        case "liquidation_days": liquidationDays = try Self.number(key, value, "a number of days > 0") { $0 > 0 }
-        case "participation": participation = try Self.number(key, value, "a fraction of ADV in (0, 1]") { $0 > 0 && $0 <= 1 }
-        case "liquidation_ratio": liquidationRatio = try Self.number(key, value, "a ratio > 0") { $0 > 0 }
-        case "margin_call_ratio": marginCallRatio = try Self.number(key, value, "a ratio > 0") { $0 > 0 }
-        case "target_ratio": targetRatio = try Self.number(key, value, "a ratio > 0") { $0 > 0 }
-        case "settlement_asset":
-            guard !value.isEmpty else { throw .invalidValue(key: key, value: value, expected: "an asset ticker of assets.csv") }
-            settlementAsset = value
-        case "rebalance": rebalance = try Self.choice(key, value)
-        case "objective": objective = try Self.choice(key, value)
-        case "cost_aversion": costAversion = try Self.number(key, value, "a number ≥ 0") { $0 >= 0 }
-        case "historical_scenarios":
-            guard value.isEmpty || value == "none" else {
-                throw .invalidValue(key: key, value: value,
-                                    expected: "empty or none (set one replay with historical_scenarios.NAME=START..END)")
-            }
-            historicalScenarios = []
-        default:
-            let prefix = "historical_scenarios."
-            guard key.hasPrefix(prefix), key.count > prefix.count else { throw .unknownKey(key) }
-            let name = String(key.dropFirst(prefix.count))
-            if value.isEmpty || value == "none" {
-                historicalScenarios.removeAll { $0.name == name }
-            } else {
-                try setReplay(name: name, range: value)
-            }
+        if let declared = Self.declaration(key) {
+            try declared.apply(value, to: &self)
+            return
+        }
+        let prefix = "historical_scenarios."
+        guard key.hasPrefix(prefix), key.count > prefix.count else { throw .unknownKey(key) }
+        let name = String(key.dropFirst(prefix.count))
+        if value.isEmpty || value == "none" {
+            historicalScenarios.removeAll { $0.name == name }
+        } else {
+            try setReplay(name: name, range: value)
         }
     }
 
@@ -108,65 +182,23 @@ extension RiskConfig {
     /// Checks relations between keys that each look fine alone.
     public func checkConsistency() throws(ConfigError) {
         if marginCallRatio < liquidationRatio {
-            throw .inconsistent("margin_call_ratio (\(marginCallRatio)) must be ≥ liquidation_ratio (\(liquidationRatio))")
+            throw .inconsistent(keys: ["margin_call_ratio", "liquidation_ratio"],
+                                message: "margin_call_ratio (\(marginCallRatio)) must be ≥ liquidation_ratio (\(liquidationRatio))")
         }
         if targetRatio < marginCallRatio {
-            throw .inconsistent("target_ratio (\(targetRatio)) must be ≥ margin_call_ratio (\(marginCallRatio))")
+            throw .inconsistent(keys: ["target_ratio", "margin_call_ratio"],
+                                message: "target_ratio (\(targetRatio)) must be ≥ margin_call_ratio (\(marginCallRatio))")
         }
         var seen = Set<String>()
         for replay in historicalScenarios where !seen.insert(replay.name).inserted {
-            throw .inconsistent("historical scenario \"\(replay.name)\" is declared twice")
+            throw .inconsistent(keys: ["historical_scenarios"],
+                                message: "historical scenario \"\(replay.name)\" is declared twice")
         }
     }
 
     /// The effective configuration as ordered (key, value) pairs, for the summary.
     public var effectiveEntries: [(key: String, value: ConfigValue)] {
-        [
-            ("confidence", .number(confidence)), ("horizon_days", .number(horizonDays)),
-            ("window", .integer(window)), ("covariance", .text(covariance.rawValue)),
-            ("ewma_lambda", .number(ewmaLambda)), ("allow_short_history", .boolean(allowShortHistory)),
-            ("mc_paths", .integer(monteCarloPaths)), ("mc_seed", .integer(Int(clamping: monteCarloSeed))),
-            ("mc_distribution", .text(monteCarloDistribution.rawValue)), ("mc_dof", .number(monteCarloDegreesOfFreedom)),
-            ("haircut_model", .text(haircutModel.rawValue)), ("liquidation_days", .number(liquidationDays)),
-            ("participation", .number(participation)), ("liquidation_ratio", .number(liquidationRatio)),
-            ("margin_call_ratio", .number(marginCallRatio)), ("target_ratio", .number(targetRatio)),
-            ("settlement_asset", .text(settlementAsset)), ("rebalance", .text(rebalance.rawValue)),
-            ("objective", .text(objective.rawValue)), ("cost_aversion", .number(costAversion)),
-            ("historical_scenarios", .replays(historicalScenarios)),
-        ]
-    }
-
-    // MARK: parsing helpers
-
-    private static func number(_ key: String, _ value: String, _ expected: String,
-                               _ valid: (Double) -> Bool) throws(ConfigError) -> Double {
-        guard let x = Double(value), x.isFinite, valid(x) else {
-            throw .invalidValue(key: key, value: value, expected: expected)
-        }
-        return x
-    }
-
-    private static func integer(_ key: String, _ value: String, _ expected: String,
-                                _ valid: (Int) -> Bool) throws(ConfigError) -> Int {
-        guard let x = Int(value), valid(x) else { throw .invalidValue(key: key, value: value, expected: expected) }
-        return x
-    }
-
-    private static func boolean(_ key: String, _ value: String) throws(ConfigError) -> Bool {
-        switch value.lowercased() {
-        case "true", "yes", "1": return true
-        case "false", "no", "0": return false
-        default: throw .invalidValue(key: key, value: value, expected: "true or false")
-        }
-    }
-
-    private static func choice<E: RawRepresentable & CaseIterable>(_ key: String, _ value: String) throws(ConfigError) -> E
-    where E.RawValue == String {
-        guard let e = E(rawValue: value) else {
-            throw .invalidValue(key: key, value: value,
-                                expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return e
+        Self.declarations.map { ($0.name, $0.render(self)) }
     }
 }
 

@@ -33,7 +33,7 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
     public let count: Int
 
     public init?(index: Int, count: Int) {
-        guard count >= 1 && index >= 0 && index < count else { return nil }
+        guard Limits.shardCount.contains(count) && index >= 0 && index < count else { return nil }
         self.index = index
         self.count = count
     }
@@ -124,6 +124,7 @@ public enum RiskPipeline {
         } catch {
             return (error.issues, error.warnings)
         }
+        if let issue = RunBudget(loaded: loaded, workers: options.threads).check() { return ([issue], loaded.warnings) }
         do {
             let window = try prepareMarketData(loaded)
             return ([], loaded.warnings + window.warnings)
@@ -208,6 +209,7 @@ public enum RiskPipeline {
             throw .input(error.issues)
         }
         let config = loaded.config
+        if let issue = RunBudget(loaded: loaded, workers: threads).check() { throw .input([issue]) }
         let canonicalOrder = timings.measure(.load) { AccountOrder.canonical(loaded.book) }
 
         progress.begin(.covariance, detail: "\(config.covariance.rawValue), \(config.window) returns of \(loaded.schedule.count) assets; "
@@ -243,7 +245,7 @@ public enum RiskPipeline {
 
     /// The warnings of a run over `book` (the whole book, or a shard's accounts).
     static func warnings(market: MarketContext, assessment: CollateralAssessment, rebalancing: RebalancingResult,
-                         book: Book, fileOrder: [Int]) -> [String] {
+                         book: Book, fileOrder: [Int], figures: [(name: String, values: [Double])]) -> [String] {
         var warnings = market.loaded.warnings + market.window.warnings + market.covariance.warnings
             + market.stressScenarios.warnings
         if let failed = rebalancing.counts[.failed], failed > 0 {
@@ -251,14 +253,29 @@ public enum RiskPipeline {
         }
         let invalid = fileOrder.filter { assessment.invalid[$0] }
         for a in invalid.prefix(20) {
-            warnings.append("account \(book.accountIDs[a]): exposure is not finite (quantity × price overflows); "
+            warnings.append("account \(book.accountIDs[a]): collateral or debt above 1e30 USD or not finite (quantity × price); "
                 + "its figures are left empty and it is excluded from book totals")
         }
-        if invalid.count > 20 { warnings.append("... and \(invalid.count - 20) more accounts with non-finite exposure") }
+        if invalid.count > 20 { warnings.append("... and \(invalid.count - 20) more accounts with collateral or debt out of range") }
+        warnings += nonFiniteFigureWarnings(book: book, fileOrder: fileOrder, assessment: assessment, figures: figures)
         if !market.window.inUniverse[market.settlement] {
             warnings.append("settlement asset \(market.config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
         }
         return warnings
+    }
+
+    /// One warning per figure that came out non-finite for accounts whose inputs are in range: the inputs are finite
+    /// but too large for the computation (an extreme price jump, say), and the report must not show an empty column
+    /// without saying why.
+    static func nonFiniteFigureWarnings(book: Book, fileOrder: [Int], assessment: CollateralAssessment,
+                                        figures: [(name: String, values: [Double])]) -> [String] {
+        figures.compactMap { figure in
+            let bad = fileOrder.filter { !assessment.invalid[$0] && !figure.values[$0].isFinite }
+            guard let first = bad.first else { return nil }
+            return "\(figure.name) is not finite for \(bad.count) account\(bad.count == 1 ? "" : "s") "
+                + "(first: \(book.accountIDs[first])): the inputs are too large for the computation; check the price "
+                + "jumps and quantities of the assets they hold"
+        }
     }
 
     /// The return window, with market-data problems turned into prices.csv issues.
@@ -302,7 +319,16 @@ extension RunResult {
                   monteCarloFactor: monteCarloFactor, stressScenarios: market.stressScenarios, stress: stress,
                   rebalancing: rebalancing, timings: timings, threads: threads,
                   warnings: RiskPipeline.warnings(market: market, assessment: assessment, rebalancing: rebalancing,
-                                                  book: book, fileOrder: fileOrder),
+                                                  book: book, fileOrder: fileOrder,
+                                                  figures: [("var_param", parametric.valueAtRisk),
+                                                            ("es_param", parametric.expectedShortfall),
+                                                            ("var_hist", historical.valueAtRisk),
+                                                            ("es_hist", historical.expectedShortfall),
+                                                            ("var_mc", monteCarlo.valueAtRisk),
+                                                            ("es_mc", monteCarlo.expectedShortfall),
+                                                            ("hcv_usd", assessment.hcv),
+                                                            ("topup_usd", assessment.topup),
+                                                            ("excess_usd", assessment.excess)]),
                   book: book, fileIndex: fileIndex, canonicalPositions: positions, fileOrder: fileOrder, shard: shard)
     }
 }

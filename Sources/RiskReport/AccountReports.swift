@@ -3,7 +3,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// The columns of accounts.csv (SPEC §4), in order. Columns of capabilities not built yet are empty.
+/// The columns of accounts.csv (SPEC §4), in order.
 public enum AccountColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
         let a = r.assessment, p = r.parametric, book = r.book, config = r.config

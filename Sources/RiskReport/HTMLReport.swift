@@ -284,7 +284,7 @@ public enum HTMLReport {
             let row = rows[s]
             return BarChart.Bar(label: CSVText.neutralised(row.name), value: row.totalLossUSD,
                          color: row.totalLossUSD > 0 ? Palette.risk : Palette.gain,
-                         tooltip: "\(row.name): total loss \(HumanNumber.usdFull(row.totalLossUSD)), shortfall "
+                         tooltip: "\(CSVText.neutralised(row.name)): total loss \(HumanNumber.usdFull(row.totalLossUSD)), shortfall "
                             + "\(HumanNumber.usdFull(row.shortfallUSD))")
         }
         let chart = BarChart(bars: bars, valueTitle: "Total loss, USD", format: { HumanNumber.compact($0) },

@@ -357,14 +357,16 @@ struct StackedHistogram {
                 cumulative += count
             }
         }
-        // x ticks: at most about 12 labels over the regular range.
+        // x ticks: about 12 labels over the regular range, counted (never more than `maxTicks`, whatever the range).
+        let maxTicks = 24
         let tickStep = LinearAxis.niceStep((upper - lower) / 12)
-        var tick = (lower / tickStep).rounded(.up) * tickStep
-        while tick <= upper + tickStep * 1e-9 {
+        let firstTick = (lower / tickStep).rounded(.up) * tickStep
+        for k in 0 ..< maxTicks where tickStep.isFinite && tickStep > 0 {
+            let tick = firstTick + Double(k) * tickStep
+            guard tick <= upper + tickStep * 1e-9 else { break }
             svg.line(x1: x(tick), y1: top + plotHeight, x2: x(tick), y2: top + plotHeight + 4, stroke: Palette.axis)
             svg.text(HumanNumber.compact(tick, trimmed: true), x: x(tick), y: top + plotHeight + 17, anchor: .middle,
                      size: 11, fill: Palette.muted)
-            tick += tickStep
         }
         svg.text(overflowLabel, x: left + slot * (Double(regular) + 1.5), y: top + plotHeight + 17, anchor: .middle,
                  size: 11, fill: Palette.muted)

@@ -1,5 +1,7 @@
+import Crypto
 import Dispatch
 import Foundation
+import RiskInput
 import RiskMetrics
 import RiskModel
 import RiskPipeline
@@ -20,7 +22,7 @@ public enum ShardReport {
     public static let archiveName = "part.ballast"
     public static let headerName = "part.json"
     /// Format of the part files; a merge refuses parts of another format.
-    public static let format = 1
+    public static let format = 2
 
     /// What identifies a shard's run; every part of one merge must agree on all of it but `shardIndex`.
     public struct Header: Codable, Equatable, Sendable {
@@ -78,10 +80,7 @@ public enum ShardReport {
     /// Writes the shard's part into `destination` atomically (a staging folder renamed in, as for a report).
     public static func write(_ r: RunResult, options: RunOptions, to destination: URL) throws(Failure) {
         guard let shard = r.shard else { preconditionFailure("ShardReport.write needs a shard's result") }
-        let sums: [(String, String)]
-        do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {
-            throw .cannotWrite("cannot read an input file for its checksum: \(error)")
-        }
+        let sums = SummaryReport.checksums(of: r.input)
         let header = Header(format: format, engineVersion: EngineVersion.current, shardIndex: shard.index,
                             shardCount: shard.count, unitSize: AccountOrder.unitSize,
                             accounts: r.input.book.accountCount, holdings: r.input.book.holdingCount,
@@ -119,6 +118,7 @@ public enum ShardReport {
                         try write(Array(bytes[offset ..< end]))
                         offset = end
                     }
+                    try write(PartChecksum.trailer(of: bytes))
                 }
                 try folder.write(Array(headerBytes) + [10], to: headerName)
                 try folder.commit()
@@ -148,8 +148,13 @@ public enum ShardReport {
         var problems: [String] = []
         for directory in partDirectories {
             let path = directory.appendingPathComponent(archiveName).path
-            guard let bytes = FileManager.default.contents(atPath: path) else {
+            guard let file = FileManager.default.contents(atPath: path) else {
                 problems.append("\(directory.path): no \(archiveName) (not a shard's output, or the shard has not finished)")
+                continue
+            }
+            guard let bytes = PartChecksum.verified(file) else {
+                problems.append("\(path): the part file is damaged (its SHA-256 does not match its contents): "
+                    + "rerun shard \(directory.lastPathComponent)")
                 continue
             }
             do {
@@ -157,7 +162,7 @@ public enum ShardReport {
                 headers.append(header)
                 data.append(bytes)
             } catch {
-                problems.append("\(path): unreadable part header: \(error)")
+                problems.append("\(path): unreadable part header (written by another version of Ballast?): rerun the shard")
             }
         }
         guard problems.isEmpty else { throw .parts(problems) }
@@ -197,10 +202,7 @@ public enum ShardReport {
         do { market = try RiskPipeline.prepare(options, timings: &timings, progress: progress) } catch {
             throw .pipeline(error)
         }
-        let sums: [(String, String)]
-        do { sums = try SummaryReport.checksums(of: market.loaded.inputFiles) } catch {
-            throw .cannotWrite("cannot read an input file for its checksum: \(error)")
-        }
+        let sums = SummaryReport.checksums(of: market.loaded)
         if sums.map({ [$0.0, $0.1] }) != first.inputsSHA256 {
             throw .parts(["\(options.bookDirectory.path): the book's files differ from the ones the shards read "
                 + "(SHA-256 changed): rerun the shards on this book"])
@@ -249,5 +251,22 @@ public enum ShardReport {
             throw .report(error)
         }
         return result
+    }
+}
+
+/// The SHA-256 that closes every part file (its last 32 bytes, over every byte before them): a merge refuses a part
+/// in which any byte changed (a flipped bit on disk or in transfer would otherwise give a wrong VaR, silently).
+public enum PartChecksum {
+    public static let byteCount = 32
+
+    /// The 32 digest bytes of `bytes`.
+    public static func trailer(of bytes: Data) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+    /// The part's archive bytes without the trailer when the trailer matches them, nil otherwise.
+    public static func verified(_ file: Data) -> Data? {
+        guard file.count > byteCount else { return nil }
+        let body = file.prefix(file.count - byteCount)
+        let stored = file.suffix(byteCount)
+        return Array(SHA256.hash(data: body)) == Array(stored) ? body : nil
     }
 }

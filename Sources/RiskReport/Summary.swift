@@ -1,12 +1,13 @@
 import Crypto
 import Foundation
 import Rebalancing
+import RiskInput
 import RiskMetrics
 import RiskModel
 import RiskPipeline
 
 /// summary.json (SPEC §4): run metadata, book totals, status counts, riskiest accounts, warnings.
-/// Figures of capabilities not built yet are null and listed under `not_computed`.
+/// `not_computed` lists the figures a run skipped (empty today: every figure is computed).
 public enum SummaryReport {
     public static let riskiestCount = 20
 
@@ -169,16 +170,9 @@ public enum SummaryReport {
         })
     }
 
-    /// SHA-256 (hex) of each input file, keyed by file name.
-    public static func checksums(of files: [URL]) throws -> [(String, String)] {
-        try files.map { url in
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            return (url.lastPathComponent, digest)
-        }
+    /// SHA-256 (hex) of each input file as parsed, keyed by file name.
+    public static func checksums(of loaded: LoadedBook) -> [(String, String)] {
+        loaded.inputChecksums.map { ($0.name, $0.sha256) }
     }
 }
 
@@ -186,11 +180,9 @@ public enum SummaryReport {
 public enum ReportWriter {
     public enum Failure: Error, CustomStringConvertible {
         case folder(ReportFolder.Failure)
-        case checksum(String)
         public var description: String {
             switch self {
             case .folder(let f): return f.description
-            case .checksum(let reason): return "cannot read an input file for its checksum: \(reason)"
             }
         }
     }
@@ -203,15 +195,11 @@ public enum ReportWriter {
         let start = DispatchTime.now()
         let folder: ReportFolder
         do { folder = try ReportFolder(destination: destination) } catch { throw .folder(error) }
-        do {
+        do throws(ReportFolder.Failure) {
             try folder.stream(to: "accounts.csv") { write in try AccountColumns.write(r, workers: r.threads, to: write) }
             try folder.stream(to: "holdings.csv") { write in try HoldingColumns.write(r, workers: r.threads, to: write) }
             try folder.write(StressColumns.render(r), to: "stress.csv")
-            let sums: [(String, String)]
-            do { sums = try SummaryReport.checksums(of: r.input.inputFiles) } catch {
-                folder.discard()
-                throw Failure.checksum("\(error)")
-            }
+            let sums = SummaryReport.checksums(of: r.input)
             let now = DispatchTime.now()
             r.timings.add(.report, seconds: Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
             let wall = Double(now.uptimeNanoseconds - runStarted.uptimeNanoseconds) / 1e9
@@ -219,14 +207,9 @@ public enum ReportWriter {
             try folder.write(HTMLReport.render(r, inputChecksums: sums, wallSeconds: wall), to: "report.html")
             try folder.commit()
             return r.timings
-        } catch let failure as ReportFolder.Failure {
-            folder.discard()
-            throw .folder(failure)
-        } catch let failure as Failure {
-            throw failure
         } catch {
             folder.discard()
-            throw .checksum("\(error)")
+            throw .folder(error)
         }
     }
 }

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import RiskInput
+import RiskModel
 import RiskPipeline
 import RiskReport
 
@@ -62,13 +63,15 @@ extension Ballast {
         var shard: String?
 
         func validate() throws {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            try ThreadOption.check(threads)
             if let shard, ShardSpec(shard) == nil {
-                throw ValidationError("--shard must be I/N with 0 ≤ I < N, e.g. --shard 0/4 (got \"\(shard)\")")
+                throw ValidationError("--shard must be I/N with 0 ≤ I < N ≤ \(Limits.shardCount.upperBound), "
+                                      + "e.g. --shard 0/4 (got \"\(shard)\")")
             }
         }
 
         func run() throws {
+            try Console.preflight(out, inputs: [book.book] + (book.config.map { [$0] } ?? []), quiet: quiet)
             let started = DispatchTime.now()
             let progress = ConsoleProgress.make(quiet: quiet)
             let logger = Console.logger(quiet: quiet)
@@ -143,11 +146,12 @@ extension Ballast {
         var quiet = false
 
         func validate() throws {
-            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            try ThreadOption.check(threads)
             guard !parts.isEmpty else { throw ValidationError("give the shards' output folders") }
         }
 
         func run() throws {
+            try Console.preflight(out, inputs: parts + (book.map { [$0] } ?? []), quiet: quiet)
             let started = DispatchTime.now()
             let progress = ConsoleProgress.make(quiet: quiet)
             let logger = Console.logger(quiet: quiet)
@@ -223,8 +227,33 @@ extension Ballast {
 
 extension BookProfile: ExpressibleByArgument {}
 
+/// The range of `--threads`.
+enum ThreadOption {
+    /// More workers than this only adds scheduling and memory (per-worker buffers) on any machine Ballast runs on.
+    static let maximum = 1024
+
+    static func check(_ threads: Int) throws {
+        guard (1 ... maximum).contains(threads) else {
+            throw ValidationError("--threads must be from 1 to \(maximum) (got \(threads))")
+        }
+    }
+}
+
 /// stderr output: progress log lines and error lines.
 enum Console {
+    /// Before any computation: refuses an --out Ballast may not replace (exit 2) and takes its lock, waiting for
+    /// another run writing the same --out.
+    static func preflight(_ out: String, inputs: [String], quiet: Bool) throws {
+        do {
+            try ReportFolder.preflight(out: out, inputs: inputs.map { URL(fileURLWithPath: $0) }) {
+                if !quiet { printErrors(["ballast: --out \(out): another ballast run is writing it; waiting for it to finish"]) }
+            }
+        } catch {
+            printErrors(["ballast: \(error)"])
+            throw ExitCode(error.isRefusal ? 2 : 1)
+        }
+    }
+
     static func printErrors(_ lines: [String]) {
         guard !lines.isEmpty else { return }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))

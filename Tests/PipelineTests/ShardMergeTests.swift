@@ -148,11 +148,13 @@ import Testing
         let tampered = root.appendingPathComponent("tampered")
         try FileManager.default.copyItem(at: parts[2], to: tampered)
         let path = tampered.appendingPathComponent(ShardReport.archiveName)
-        var archive = try ResultArchive(serialized: Data(contentsOf: path), path: path.path)
+        let body = try #require(PartChecksum.verified(Data(contentsOf: path)))
+        var archive = try ResultArchive(serialized: body, path: path.path)
         var header = try JSONSerialization.jsonObject(with: archive.header) as! [String: Any]
         header["engine_version"] = "0.0.1"
         archive.header = try JSONSerialization.data(withJSONObject: header)
-        try archive.serialized().write(to: path)
+        let rewritten = archive.serialized()
+        try (rewritten + PartChecksum.trailer(of: rewritten)).write(to: path)
         let version = refusal([parts[0], parts[1], tampered])
         #expect(version?.contains("engine version differs") == true, "\(version ?? "merged")")
         // A truncated part (a shard killed while writing would have left no part at all: the folder is renamed in
@@ -163,7 +165,7 @@ import Testing
         let bytes = try Data(contentsOf: truncatedPath)
         try bytes.prefix(bytes.count / 2).write(to: truncatedPath)
         let damaged = refusal([parts[0], parts[1], truncated])
-        #expect(damaged?.contains("truncated") == true, "\(damaged ?? "merged")")
+        #expect(damaged?.contains("damaged") == true, "\(damaged ?? "merged")")
         #expect(!FileManager.default.fileExists(atPath: out.path), "a refused merge must write no report")
         // And the three right parts merge.
         #expect(refusal(parts) == nil)

@@ -200,7 +200,11 @@ struct Market {
                 #expect(abs(result.rows.tradeUSD[r] - (x - c)) <= 1e-9 * C)
                 sum += x
                 turnover += abs(x - c)
-                let h = heldHaircut[j] ?? market.haircuts.marginalHaircut(asset: j)
+                // Not held: the marginal haircut (T = T₀), by the test's own formula.
+                let h = heldHaircut[j] ?? referenceHaircut(
+                    scheduled: terms.scheduleHaircut, sigma: max(market.covariance[j, j], 0).squareRoot(),
+                    adv: terms.averageDailyVolumeUSD, usd: 0, volatilityModel: config.haircutModel == .volatility,
+                    liquidationDays: config.liquidationDays, participation: config.participation)
                 coverage += (1 - h) * x - terms.costFraction * abs(x - c)
             }
             #expect(abs(sum - C) <= 1e-9 * C, "account \(a): Σx \(sum) vs C \(C)")

@@ -114,3 +114,14 @@ func randomProblem(n: Int, seed: UInt64, singular: Bool = false, coverage: Bool 
     }
     return data
 }
+
+/// The haircut of METHODOLOGY §3.3 written out for test references (not the engine's `HaircutCalculator`):
+/// T = max(T₀, c/(participation·adv)), h = max(h_sched, 1 − e^(−z·σ·√T)); without the volatility model → h_sched.
+/// z = Φ⁻¹(0.99) from mpmath unless given.
+func referenceHaircut(scheduled: Double, sigma: Double, adv: Double?, usd: Double, volatilityModel: Bool,
+                      liquidationDays: Double, participation: Double, z: Double = 2.3263478740408408) -> Double {
+    guard volatilityModel else { return scheduled }
+    var days = liquidationDays
+    if let adv, usd / (participation * adv) > days { days = usd / (participation * adv) }
+    return max(scheduled, 1 - exp(-z * sigma * days.squareRoot()))
+}

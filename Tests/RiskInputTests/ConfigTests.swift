@@ -11,9 +11,21 @@ import Testing
         let loaded = try book.loaded(config: file)
         #expect(loaded.config == RiskConfig())
         #expect(loaded.inputFiles.last == file)
-        // Every key of RiskConfig is in the file, uncommented.
+        // Every declared key is in the file, uncommented, with its declared meaning as the comment and its default
+        // value as the declaration renders it.
         let text = try String(contentsOf: file, encoding: .utf8)
-        for key in RiskConfig.keys { #expect(text.contains("\n\(key):"), "missing \(key)") }
+        let lines = text.split(separator: "\n").map(String.init)
+        let defaults = RiskConfig()
+        for key in RiskConfig.declarations where key.name != "historical_scenarios" {
+            let line = try #require(lines.first { $0.hasPrefix(key.name + ":") }, "missing \(key.name)")
+            let parts = line.dropFirst(key.name.count + 1).components(separatedBy: "#")
+            #expect(parts.count == 2 && parts[1].trimmingCharacters(in: .whitespaces) == key.meaning,
+                    "\(key.name): comment differs from the declared meaning \"\(key.meaning)\"")
+            var reparsed = RiskConfig()
+            try key.apply(parts[0].trimmingCharacters(in: .whitespaces), to: &reparsed)
+            #expect(key.render(reparsed) == key.render(defaults), "\(key.name): the file's value is not the default")
+        }
+        #expect(lines.contains("historical_scenarios:"))
     }
 
     @Test func bookDirectoryConfigIsUsedWhenNoneIsGiven() throws {
@@ -131,7 +143,7 @@ import Testing
         #expect(loaded.config.historicalScenarios == [HistoricalReplay(name: "a", startDate: "2024-01-01", endDate: "2024-01-02")])
         let empty = try TestBook(["config.yaml": "window:\nrebalance: ~\n"])
         #expect(empty.issues() == [
-            "config.yaml:1: window: \"\" is not valid; expected a whole number of returns ≥ 2",
+            "config.yaml:1: window: \"\" is not valid; expected a whole number of returns from 2 to 100000",
             "config.yaml:2: rebalance: \"~\" is not valid; expected one of none, breaching, all",
         ])
         // An empty file or a comment-only file means all defaults.

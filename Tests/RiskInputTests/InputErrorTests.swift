@@ -239,7 +239,7 @@ import Testing
 
             """])
         #expect(book.issues() == [
-            "config.yaml:2: window: \"abc\" is not valid; expected a whole number of returns ≥ 2",
+            "config.yaml:2: window: \"abc\" is not valid; expected a whole number of returns from 2 to 100000",
             "config.yaml:3: covariance: \"shrunk\" is not valid; expected one of sample, ewma, ledoit_wolf",
             "config.yaml:4: mc_paths: expected a single value, found a list",
             "config.yaml:5: duplicate key window (first on line 2)",
@@ -261,7 +261,7 @@ import Testing
         #expect(book.issues(overrides: ["window", "=5", "mc_paths=0", "colour=blue", "historical_scenarios.x=2020-01-01"]) == [
             "--set window: expected KEY=VALUE, e.g. --set window=250",
             "--set =5: expected KEY=VALUE, e.g. --set window=250",
-            "--set mc_paths=0: mc_paths: \"0\" is not valid; expected a whole number of paths ≥ 1",
+            "--set mc_paths=0: mc_paths: \"0\" is not valid; expected a whole number of paths from 1 to 10000000",
             "--set colour=blue: unknown config key \"colour\" (known keys: confidence, horizon_days, window, covariance, "
                 + "ewma_lambda, allow_short_history, mc_paths, mc_seed, mc_distribution, mc_dof, haircut_model, "
                 + "liquidation_days, participation, liquidation_ratio, margin_call_ratio, target_ratio, settlement_asset, "
@@ -304,7 +304,7 @@ import Testing
             "assets.csv:2: haircut \"1\" of BTC is out of range; expected 0 ≤ haircut < 1",
             "positions.csv:2: unknown asset XRP (not in assets.csv)",
             "scenarios.csv:2: shock -2 for BTC in scenario s would make the price ≤ 0",
-            "config.yaml:1: window: \"1\" is not valid; expected a whole number of returns ≥ 2",
+            "config.yaml:1: window: \"1\" is not valid; expected a whole number of returns from 2 to 100000",
             "--set covariance=none: covariance: \"none\" is not valid; expected one of sample, ewma, ledoit_wolf",
         ])
         if case .failure(let errors) = book.load(overrides: ["covariance=none"]) {

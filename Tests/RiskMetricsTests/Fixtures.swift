@@ -62,3 +62,54 @@ func computeRisk(book: Book, covariance: Matrix, prices: [Double], schedule: Col
                                                 kernel: kernel)
     return (assessment, risk)
 }
+
+/// The tests' own versions of the engine's small rules, written from METHODOLOGY.md, for naive references: a shared
+/// bug in the engine's helper would otherwise pass both sides of a comparison.
+enum Naive {
+    /// Φ⁻¹(0.99) and Φ⁻¹(0.975), mpmath at 40 digits.
+    static let z99 = 2.3263478740408408
+    static let z975 = 1.959963984540054
+
+    /// k = ⌈round(n·(1 − α), 9)⌉ clamped to [1, n], by decimal rounding of the product.
+    static func tailCount(_ n: Int, confidence alpha: Double) -> Int {
+        let product = Double(n) * (1 - alpha)
+        let rounded = (product * 1e9).rounded() / 1e9
+        var k = Int(rounded)
+        if Double(k) < rounded { k += 1 }
+        return min(max(k, 1), n)
+    }
+
+    /// §3.3: schedule → h_sched; volatility → max(h_sched, 1 − exp(−z·σ·√T)), T = max(T₀, c/(participation·adv)).
+    static func haircut(_ terms: AssetTerms, sigma: Double, usd: Double, z: Double, config: RiskConfig) -> Double {
+        if config.haircutModel == .schedule { return terms.scheduleHaircut }
+        var days = config.liquidationDays
+        if let adv = terms.averageDailyVolumeUSD, usd / (config.participation * adv) > days {
+            days = usd / (config.participation * adv)
+        }
+        let h = 1 - exp(-z * sigma * days.squareRoot())
+        return h > terms.scheduleHaircut ? h : terms.scheduleHaircut
+    }
+
+    /// §3.4 as strings: "liquidatable" below liquidation_ratio, "margin_call" below margin_call_ratio, else "ok";
+    /// no debt is "ok". Strict: a ratio equal to a threshold gets the better status.
+    static func status(hcv: Double, debt: Double, config: RiskConfig) -> String {
+        guard debt > 0 else { return "ok" }
+        let ratio = hcv / debt
+        if ratio < config.liquidationRatio { return "liquidatable" }
+        if ratio < config.marginCallRatio { return "margin_call" }
+        return "ok"
+    }
+
+    /// §3.5: scan in order, replace the current worst b only by l > b with |l − b| > 1e-12·max(|l|, |b|).
+    static func worstScenario(_ losses: [Double]) -> Int? {
+        var best: Int? = nil
+        for (s, l) in losses.enumerated() {
+            guard let b = best.map({ losses[$0] }) else {
+                best = s
+                continue
+            }
+            if l > b && abs(l - b) > 1e-12 * max(abs(l), abs(b)) { best = s }
+        }
+        return best
+    }
+}

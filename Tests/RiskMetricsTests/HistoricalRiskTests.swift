@@ -140,7 +140,7 @@ import Testing
             losses.append(-pnl)
         }
         losses.sort(by: >)
-        let k = OrderStatistics.tailCount(sampleCount: days, confidence: c.config.confidence)
+        let k = Naive.tailCount(days, confidence: c.config.confidence)   // the test's own k, not the engine's
         let h = c.config.horizonDays.squareRoot()
         return (losses[k - 1] * h, losses[..<k].reduce(0, +) / Double(k) * h)
     }

@@ -329,18 +329,20 @@ private func rank(_ status: AccountStatus) -> Int {
                     accountGross = max(accountGross, abs(e * rows[s][j]))
                     if stressed > 0 {
                         c += stressed
-                        hcv += stressed * (1 - f.haircuts.haircut(asset: j, collateralUSD: stressed))
+                        // The test's own §3.3 haircut (z of 0.99 from mpmath), not the engine's calculator.
+                        hcv += stressed * (1 - Naive.haircut(f.schedule[j], sigma: f.haircuts.volatilities[j], usd: stressed,
+                                                             z: Naive.z99, config: f.config))
                     } else {
                         d -= stressed
                     }
                 }
-                let status = AccountStatus.of(ratio: d > 0 ? hcv / d : .nan, config: f.config)
-                counts[s][rank(status)] += 1
-                if status == .liquidatable && f.assessment.status[a] != .liquidatable { counts[s][3] += 1 }
+                let status = Naive.status(hcv: hcv, debt: d, config: f.config)   // the test's own §3.4 rule
+                counts[s][["ok", "margin_call", "liquidatable"].firstIndex(of: status)!] += 1
+                if status == "liquidatable" && f.assessment.status[a] != .liquidatable { counts[s][3] += 1 }
                 shortfall[s] += max(0, d - c)
                 loss[s] += accountLoss[s]
             }
-            #expect(result.worstScenario[a] == StressTester.worstScenario(losses: accountLoss))
+            #expect(result.worstScenario[a] == Naive.worstScenario(accountLoss))
             #expect(abs(result.worstScenarioLoss[a] - accountLoss[result.worstScenario[a]]) <= 1e-13 * accountGross)
         }
         #expect(result.worstScenario.last == -1 && result.worstScenarioLoss.last!.isNaN)
