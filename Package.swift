@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "RiskMetrics", targets: ["RiskMetrics"]),
         .library(name: "Rebalancing", targets: ["Rebalancing"]),
         .library(name: "RiskPipeline", targets: ["RiskPipeline"]),
+        .library(name: "OutputFolder", targets: ["OutputFolder"]),
+        .library(name: "Sharding", targets: ["Sharding"]),
         .library(name: "RiskReport", targets: ["RiskReport"]),
         .library(name: "BookGenerator", targets: ["BookGenerator"]),
     ],
@@ -59,15 +61,22 @@ let package = Package(
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "LinearAlgebra",
         ], exclude: ["README.md"]),
-        // CSV, JSON and HTML writers, atomic report folder.
+        // The report folder: written atomically, only over what Ballast wrote (marker, exchange, lock, fsync).
+        .target(name: "OutputFolder", dependencies: ["RiskPipeline"], exclude: ["README.md"]),
+        // Sharded runs: the part file format, the merge of parts into the whole run's result.
+        .target(name: "Sharding", dependencies: [
+            "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "RiskPipeline", "OutputFolder",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"]),
+        // CSV, JSON and HTML writers.
         .target(name: "RiskReport", dependencies: [
-            "RiskModel", "RiskInput", "RiskPipeline", "LinearAlgebra", .product(name: "Crypto", package: "swift-crypto"),
+            "RiskModel", "RiskInput", "RiskPipeline", "OutputFolder", "Sharding", "LinearAlgebra",
         ], exclude: ["README.md"]),
         // Deterministic synthetic books.
         .target(name: "BookGenerator", exclude: ["README.md"]),
         // The command line: maps options to a configuration, calls the pipeline, picks writers.
         .executableTarget(name: "ballast", dependencies: [
-            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "BookGenerator",
+            "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "BookGenerator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -77,8 +86,8 @@ let package = Package(
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
-            "RiskPipeline", "RiskReport", "RiskInput", "RiskModel", "RiskMetrics", "Rebalancing", "BookGenerator", "ballast",
-            "LinearAlgebra",
+            "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "RiskMetrics", "Rebalancing",
+            "BookGenerator", "ballast", "LinearAlgebra",
         ]),
     ]
 )
@@ -88,10 +97,7 @@ let package = Package(
 // link only with `--sanitize=fuzzer`); scripts/fuzz.sh builds them in .build-fuzz with BALLAST_FUZZ=1.
 if Context.environment["BALLAST_FUZZ"] == "1" {
     let fuzzTargets = [("fuzz-csv", "FuzzCSV"), ("fuzz-decimal", "FuzzDecimal"), ("fuzz-config", "FuzzConfig"), ("fuzz-part", "FuzzPart")]
-    package.targets += [
-        .systemLibrary(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
-        .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "Fuzz/FuzzSupport"),
-    ] + fuzzTargets.map { _, target in
+    package.targets += [.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport")] + fuzzTargets.map { _, target in
         .executableTarget(name: target, dependencies: ["FuzzSupport", "RiskInput", "RiskModel"], path: "Fuzz/\(target)")
     }
     package.products += fuzzTargets.map { product, target in .executable(name: product, targets: [target]) }

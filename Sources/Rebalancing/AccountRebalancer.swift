@@ -116,62 +116,121 @@ public struct TargetRows: Sendable {
 ///
 /// Working set: the QP is first solved on the held collateral, the buyable debt assets and the support of the
 /// coverage LP's maximiser; an excluded asset j (not held, so y_j = 0 at its lower bound) enters when its bound
-/// multiplier 2(Py)_j + ℓ_j + κ_j − η − ζ(g_j − k_j) is below −1e-9·(1 + |η|) — the KKT condition of the full
-/// problem — and the problem is solved again, until no excluded asset violates it. The final point is then a KKT
+/// multiplier 2(Py)_j + ℓ_j + κ_j − η − ζ(g_j − k_j) is below −`kktTolerance`·(1 + |η|) — the KKT condition of the
+/// full problem — and the problem is solved again, until no excluded asset violates it. The final point is then a KKT
 /// point of the full universe, hence its optimum.
+///
+/// One account, as named steps: `unsolvedTarget` (accounts that need no solve), `buildProblem` (universe, scaled
+/// data, coverage LP, anchor, first working set), `solveWorkingSets` (rounds and the retry), `placeTargets` (USD
+/// targets, `snapTargets`), `preferNoTrade`, `reportFigures` and `appendRows`.
 public final class AccountRebalancer {
     public let context: RebalancingContext
     public let solver = QPSolver()
+    /// The problem handed to the solver (reused for every working set and account).
+    let problem = QPProblem()
     /// Universe of the current account: schedule index, USD holdings, caps, haircuts.
     private var universe: [Int] = []
     private var held: [Double] = []
     private var cap: [Double] = []
     private var haircut: [Double] = []
-    /// Scaled data over U.
+    /// Scaled data over U: holdings, caps, coverage values, coverage costs, the linear term.
     private var cS: [Double] = [], uS: [Double] = [], gS: [Double] = [], kS: [Double] = [], linearU: [Double] = []
+    /// The coverage LP's maximiser over U and its scratch (buyers' order, merged buyers).
     private var lpY: [Double] = [], lpOrder: [Int] = [], lpBuyers: [Int] = []
     /// Universe position of each schedule asset, −1 outside (reset after each account).
     private var position: [Int]
     /// The first `heldCount` universe entries are the account's collateral holdings.
     private var heldCount = 0
     private var inWorkingSet: [Bool] = []
+    /// Universe positions of the working set last solved (solver index a ↦ universe position).
     private var working: [Int] = []
-    private var yU: [Double] = []
+    /// Targets in USD over U.
     private var x: [Double] = []
+    /// Sparse vector over schedule assets (the anchor, then net target exposures for the VaR).
     private var anchorAssets: [Int] = [], anchorValues: [Double] = []
-    private var pyOut: [Double] = [], scratch: [Double] = []
+    /// Today's holdings on the working set (the no-trade test's objective).
+    private var scratch: [Double] = []
 
     public init(context: RebalancingContext) {
         self.context = context
         position = [Int](repeating: -1, count: context.prices.count)
     }
 
+    /// What the steps after building need of one account (C, the rows' right sides, the objective's cost weight).
+    struct Setup {
+        /// Universe size.
+        let n: Int
+        /// C and D (USD).
+        let collateral: Double
+        let debt: Double
+        /// target_ratio·D (USD).
+        let required: Double
+        /// 1 − haircut of the settlement asset.
+        let settlementValue: Double
+        /// Whether the target coverage is reachable, and the solver's coverage floor (units of C).
+        let feasible: Bool
+        let floor: Double
+        /// θ/(H·s): κ_i = kappaScale·k_i.
+        let kappaScale: Double
+    }
+
     /// Solves account `a` and appends its target rows to `rows`.
     public func rebalance(account a: Int, book: Book, assessment: CollateralAssessment, rows: inout TargetRows) -> AccountTarget {
-        let holdings = book.holdings(of: a)
-        let config = context.config
+        if let target = unsolvedTarget(account: a, book: book, assessment: assessment, rows: &rows) { return target }
+        defer { for j in universe { position[j] = -1 } }
+        let setup = buildProblem(account: a, book: book, assessment: assessment)
+        let (outcome, rounds, iterations) = solveWorkingSets(setup)
+        var result = AccountTarget(status: .rebalanced)
+        result.rounds = rounds
+        result.iterations = iterations
+        result.problemSize = working.count
+        if let reason = Self.failureReason(outcome, collateral: setup.collateral) {
+            result.status = .failed
+            result.reason = reason
+            return result
+        }
+        placeTargets(setup)
+        let turnover = preferNoTrade(setup)
+        result.status = !setup.feasible ? .topupRequired : (turnover == 0 ? .unchanged : .rebalanced)
+        reportFigures(&result, setup: setup, turnover: turnover, account: a, book: book, assessment: assessment)
+        appendRows(setup, account: a, book: book, rows: &rows)
+        return result
+    }
+
+    // MARK: accounts without a solve
+
+    /// The target of an account that is not solved: `failed` on non-finite exposures; without collateral,
+    /// `topup_required` (with debt) or `unchanged`, every holding's row at 0. Nil when the account is to be solved.
+    private func unsolvedTarget(account a: Int, book: Book, assessment: CollateralAssessment,
+                                rows: inout TargetRows) -> AccountTarget? {
         let collateral = assessment.collateral[a], debt = assessment.debt[a]
         if assessment.invalid[a] || !collateral.isFinite || !debt.isFinite {
             var result = AccountTarget(status: .failed)
             result.reason = "non-finite exposures"
             return result
         }
-        let settlementValue = 1 - assessment.settlementHaircut
-        let required = config.targetRatio * debt
-        if !(collateral > 0) {
-            var result = AccountTarget(status: debt > 0 ? .topupRequired : .unchanged)
-            result.targetHCV = 0
-            result.targetRatio = debt > 0 ? 0 : .nan
-            result.targetTopup = max(0, required) / settlementValue
-            result.turnover = 0
-            result.cost = 0
-            result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: nil)
-            for k in holdings {
-                rows.append(asset: Int(book.assetIndex[k]), target: 0, weight: 0, trade: 0, quantity: 0)
-            }
-            return result
+        guard !(collateral > 0) else { return nil }
+        var result = AccountTarget(status: debt > 0 ? .topupRequired : .unchanged)
+        result.targetHCV = 0
+        result.targetRatio = debt > 0 ? 0 : .nan
+        result.targetTopup = max(0, context.config.targetRatio * debt) / (1 - assessment.settlementHaircut)
+        result.turnover = 0
+        result.cost = 0
+        result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: nil)
+        for k in book.holdings(of: a) {
+            rows.append(asset: Int(book.assetIndex[k]), target: 0, weight: 0, trade: 0, quantity: 0)
         }
-        defer { for j in universe { position[j] = -1 } }
+        return result
+    }
+
+    // MARK: builder
+
+    /// The universe, its scaled data, the coverage LP (feasibility and floor), the anchor's linear term and the
+    /// first working set.
+    private func buildProblem(account a: Int, book: Book, assessment: CollateralAssessment) -> Setup {
+        let config = context.config
+        let collateral = assessment.collateral[a], debt = assessment.debt[a]
+        let required = config.targetRatio * debt
         buildUniverse(book: book, account: a, assessment: assessment)
         let n = universe.count
         let C = collateral
@@ -186,14 +245,22 @@ public final class AccountRebalancer {
         }
         let maxCoverage = coverageLP(n: n)
         let rhs = required / C
-        let feasible = maxCoverage >= rhs
-        let floor = min(rhs, maxCoverage - 1e-10)
-        // Anchor ã (scaled) on the account's own holdings, and ℓ = −2(Σã)_U / s.
+        let floor = min(rhs, maxCoverage - Self.infeasibleFloorMargin)
+        formLinearTerm(account: a, book: book, assessment: assessment, collateral: C, count: n)
+        startWorkingSet(account: a, book: book, assessment: assessment, count: n)
+        return Setup(n: n, collateral: C, debt: debt, required: required,
+                     settlementValue: 1 - assessment.settlementHaircut, feasible: maxCoverage >= rhs, floor: floor,
+                     kappaScale: config.costAversion / (config.horizonDays * context.varianceScale))
+    }
+
+    /// Anchor ã (scaled) on the account's own holdings, and ℓ = −2(Σã)_U / s into `linearU`.
+    private func formLinearTerm(account a: Int, book: Book, assessment: CollateralAssessment, collateral C: Double,
+                                count n: Int) {
         anchorAssets.removeAll(keepingCapacity: true)
         anchorValues.removeAll(keepingCapacity: true)
-        for k in holdings {
+        for k in book.holdings(of: a) {
             let e = assessment.exposure[k]
-            let v = config.objective == .minVariance ? max(-e, 0) : max(e, 0)
+            let v = context.config.objective == .minVariance ? max(-e, 0) : max(e, 0)
             if v > 0 {
                 anchorAssets.append(Int(book.assetIndex[k]))
                 anchorValues.append(v / C)
@@ -207,150 +274,16 @@ public final class AccountRebalancer {
             for t in anchorAssets.indices { acc += sigma.elements[j * sigma.columns + anchorAssets[t]] * anchorValues[t] }
             linearU[i] = -2 * acc / s
         }
-        let kappaScale = config.costAversion / (config.horizonDays * s)
+    }
 
-        // Working set.
+    /// The first working set: held collateral and the coverage LP's support (everything with `fullUniverse`), and
+    /// the buyable debt assets.
+    private func startWorkingSet(account a: Int, book: Book, assessment: CollateralAssessment, count n: Int) {
         for i in 0 ..< n { inWorkingSet[i] = context.fullUniverse || cS[i] > 0 || lpY[i] > 0 }
-        for k in holdings where assessment.exposure[k] < 0 {
+        for k in book.holdings(of: a) where assessment.exposure[k] < 0 {
             let i = position[Int(book.assetIndex[k])]
             if i >= 0 { inWorkingSet[i] = true }
         }
-        /// Loads the working set into the solver and solves.
-        func solveWorkingSet(maxIterations: Int) -> QPSolver.Outcome {
-            working.removeAll(keepingCapacity: true)
-            for i in 0 ..< n where inWorkingSet[i] { working.append(i) }
-            let w = working.count
-            solver.resize(w)
-            for a in 0 ..< w {
-                let i = working[a], ja = universe[i]
-                let rowBase = ja * sigma.columns
-                for b in 0 ..< w { solver.quadratic[a * w + b] = sigma.elements[rowBase + universe[working[b]]] / s }
-                solver.linear[a] = linearU[i]
-                solver.current[a] = cS[i]
-                solver.upper[a] = uS[i]
-                solver.costWeight[a] = kappaScale * kS[i]
-                solver.coverageValue[a] = gS[i]
-                solver.coverageCost[a] = kS[i]
-            }
-            solver.coverageFloor = floor
-            return solver.solve(maxIterations: maxIterations)
-        }
-        var rounds = 0, iterations = 0
-        var outcome = QPSolver.Outcome.solved(iterations: 0)
-        while true {
-            rounds += 1
-            outcome = solveWorkingSet(maxIterations: 120)
-            iterations += solver.iterations
-            guard case .solved = outcome else { break }
-            // KKT check of the excluded assets.
-            var added = false
-            let eta = solver.eta, zeta = solver.zeta
-            for i in 0 ..< n where !inWorkingSet[i] {
-                let ji = universe[i]
-                let rowBase = ji * sigma.columns
-                var py = 0.0
-                for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
-                let multiplier = 2 * py / s + linearU[i] + kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
-                if multiplier < -1e-9 * (1 + abs(eta)) {
-                    inWorkingSet[i] = true
-                    added = true
-                }
-            }
-            if !added { break }
-            // After three rounds, include everything: the next solve is the last.
-            if rounds >= 3 { for i in 0 ..< n { inWorkingSet[i] = true } }
-        }
-        // A rare interior-point stall (complementarity stuck while the residuals are zero): retry once on the full
-        // universe with a longer iteration budget before declaring the account failed.
-        switch outcome {
-        case .notConverged, .numericalFailure:
-            for i in 0 ..< n { inWorkingSet[i] = true }
-            rounds += 1
-            outcome = solveWorkingSet(maxIterations: 250)
-            iterations += solver.iterations
-        default: break
-        }
-        var result = AccountTarget(status: .rebalanced)
-        result.rounds = rounds
-        result.iterations = iterations
-        result.problemSize = working.count
-        switch outcome {
-        case .solved: break
-        case .infeasible(let best):
-            result.status = .failed
-            result.reason = "coverage infeasible in the solver (max \(best * C) USD)"
-            return result
-        case .notConverged(let iterations, let primal, let dual, let comp):
-            result.status = .failed
-            result.reason = "QP did not converge in \(iterations) iterations (residuals \(primal), \(dual), \(comp))"
-            return result
-        case .numericalFailure(let why):
-            result.status = .failed
-            result.reason = "QP numerical failure: \(why)"
-            return result
-        }
-
-        // Targets in USD, snapped onto 0, the cap or the holding, total kept at C.
-        for i in 0 ..< n { x[i] = 0 }
-        for a in working.indices { x[working[a]] = solver.y[a] * C }
-        let snap = 1e-10 * C
-        var total = 0.0, largestFree = -1
-        for i in 0 ..< n {
-            var v = x[i]
-            if abs(v) <= snap { v = 0 } else if abs(v - cap[i]) <= snap { v = cap[i] } else if abs(v - held[i]) <= snap { v = held[i] }
-            x[i] = v
-            total += v
-            if v > 0 && v < cap[i] && v != held[i] && (largestFree < 0 || v > x[largestFree]) { largestFree = i }
-        }
-        if largestFree >= 0 { x[largestFree] += C - total }
-        // Prefer no trade when it is (numerically) as good: today's holdings meet the floor and are no worse.
-        var turnover = 0.0
-        for i in 0 ..< n { turnover += abs(x[i] - held[i]) }
-        if turnover > 0 {
-            var coverageNow = 0.0
-            for i in 0 ..< n { coverageNow += gS[i] * cS[i] }
-            var noTrade = turnover < 1e-9 * C
-            if !noTrade && coverageNow >= floor {
-                for a in working.indices { scratch[a] = cS[working[a]] }
-                let objectiveNow = scratch.withUnsafeBufferPointer { solver.objective(at: $0.baseAddress!) }
-                noTrade = objectiveNow <= solver.objective + 1e-9 * abs(solver.objective) + 1e-15
-            }
-            if noTrade {
-                for i in 0 ..< n { x[i] = held[i] }
-                turnover = 0
-            }
-        }
-        result.status = !feasible ? .topupRequired : (turnover == 0 ? .unchanged : .rebalanced)
-
-        // Report figures.
-        var cost = 0.0, hcvSolve = 0.0, hcvNew = 0.0
-        for i in 0 ..< n {
-            let j = universe[i]
-            let t = abs(x[i] - held[i])
-            cost += context.costFraction[j] * t
-            hcvSolve += (1 - haircut[i]) * x[i]
-            if x[i] > 0 { hcvNew += (1 - context.haircuts.haircut(asset: j, collateralUSD: x[i])) * x[i] }
-        }
-        result.turnover = turnover
-        result.cost = cost
-        result.targetHCV = hcvNew - cost
-        result.targetRatio = debt > 0 ? result.targetHCV / debt : .nan
-        result.targetTopup = result.status == .topupRequired ? max(0, required - (hcvSolve - cost)) / settlementValue : 0
-        result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: n)
-
-        // Rows: every holding (debt rows carry the target of a bought debt asset), then assets only bought.
-        for k in holdings {
-            let j = Int(book.assetIndex[k])
-            let i = position[j]
-            let target = i >= 0 ? x[i] : 0
-            let trade = i >= 0 ? x[i] - held[i] : 0
-            rows.append(asset: j, target: target, weight: target / C, trade: trade, quantity: trade / context.prices[j])
-        }
-        for i in 0 ..< n where held[i] == 0 && x[i] > 0 && !heldAsDebt(universe[i], book: book, account: a) {
-            let j = universe[i]
-            rows.append(asset: j, target: x[i], weight: x[i] / C, trade: x[i], quantity: x[i] / context.prices[j])
-        }
-        return result
     }
 
     /// The coverage LP over the whole universe (maximiser in `lpY`). Its buyers must come by decreasing g − k, ties
@@ -409,13 +342,182 @@ public final class AccountRebalancer {
         let n = universe.count
         if cS.count < n {
             let grow = max(n, 2 * cS.count)
-            for buffer in [\AccountRebalancer.cS, \.uS, \.gS, \.kS, \.linearU, \.lpY, \.yU, \.x, \.pyOut, \.scratch] as
+            for buffer in [\AccountRebalancer.cS, \.uS, \.gS, \.kS, \.linearU, \.lpY, \.x, \.scratch] as
                 [ReferenceWritableKeyPath<AccountRebalancer, [Double]>] {
                 self[keyPath: buffer] = [Double](repeating: 0, count: grow)
             }
             lpOrder = [Int](repeating: 0, count: 2 * grow)
             lpBuyers = [Int](repeating: 0, count: grow)
             inWorkingSet = [Bool](repeating: false, count: grow)
+        }
+    }
+
+    // MARK: working-set loop
+
+    /// Solves on the working set, admitting KKT violators, for up to `workingSetRounds` rounds (then on the whole
+    /// universe); a stalled or failed solve is retried once on the whole universe with `retryIterationLimit`.
+    /// Returns the final outcome, the rounds and the interior-point iterations over all of them.
+    private func solveWorkingSets(_ setup: Setup) -> (outcome: QPSolver.Outcome, rounds: Int, iterations: Int) {
+        var rounds = 0, iterations = 0
+        var outcome = QPSolver.Outcome.solved(iterations: 0)
+        while true {
+            rounds += 1
+            outcome = solveWorkingSet(setup, maxIterations: QPSolver.iterationLimit)
+            iterations += solver.iterations
+            guard case .solved = outcome else { break }
+            if !admitViolators(setup) { break }
+            // After `workingSetRounds` rounds, include everything: the next solve is the last.
+            if rounds >= Self.workingSetRounds { for i in 0 ..< setup.n { inWorkingSet[i] = true } }
+        }
+        // A rare interior-point stall (complementarity stuck while the residuals are zero): retry once on the full
+        // universe with a longer iteration budget before declaring the account failed.
+        switch outcome {
+        case .notConverged, .numericalFailure:
+            for i in 0 ..< setup.n { inWorkingSet[i] = true }
+            rounds += 1
+            outcome = solveWorkingSet(setup, maxIterations: Self.retryIterationLimit)
+            iterations += solver.iterations
+        default: break
+        }
+        return (outcome, rounds, iterations)
+    }
+
+    /// Loads the working set into `problem` (Σ/s on it, ℓ, scaled holdings, caps, κ, g, k, the floor) and solves.
+    private func solveWorkingSet(_ setup: Setup, maxIterations: Int) -> QPSolver.Outcome {
+        working.removeAll(keepingCapacity: true)
+        for i in 0 ..< setup.n where inWorkingSet[i] { working.append(i) }
+        let w = working.count
+        let s = context.varianceScale, sigma = context.covariance
+        problem.resize(w)
+        for a in 0 ..< w {
+            let i = working[a], ja = universe[i]
+            let rowBase = ja * sigma.columns
+            for b in 0 ..< w { problem.quadratic[a * w + b] = sigma.elements[rowBase + universe[working[b]]] / s }
+            problem.linear[a] = linearU[i]
+            problem.current[a] = cS[i]
+            problem.upper[a] = uS[i]
+            problem.costWeight[a] = setup.kappaScale * kS[i]
+            problem.coverageValue[a] = gS[i]
+            problem.coverageCost[a] = kS[i]
+        }
+        problem.coverageFloor = setup.floor
+        return solver.solve(problem, maxIterations: maxIterations)
+    }
+
+    /// KKT check of the excluded assets at the solver's point: adds every asset whose bound multiplier is below
+    /// −`kktTolerance`·(1 + |η|) to the working set; whether any was added.
+    private func admitViolators(_ setup: Setup) -> Bool {
+        var added = false
+        let eta = solver.eta, zeta = solver.zeta
+        let s = context.varianceScale, sigma = context.covariance
+        for i in 0 ..< setup.n where !inWorkingSet[i] {
+            let ji = universe[i]
+            let rowBase = ji * sigma.columns
+            var py = 0.0
+            for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
+            let multiplier = 2 * py / s + linearU[i] + setup.kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
+            if multiplier < -Self.kktTolerance * (1 + abs(eta)) {
+                inWorkingSet[i] = true
+                added = true
+            }
+        }
+        return added
+    }
+
+    /// The account's `rebalance_reason` for an outcome that is not `.solved`; nil when solved.
+    static func failureReason(_ outcome: QPSolver.Outcome, collateral C: Double) -> String? {
+        switch outcome {
+        case .solved: return nil
+        case .infeasible(let best): return "coverage infeasible in the solver (max \(best * C) USD)"
+        case .notConverged(let iterations, let primal, let dual, let comp):
+            return "QP did not converge in \(iterations) iterations (residuals \(primal), \(dual), \(comp))"
+        case .numericalFailure(let why): return "QP numerical failure: \(why)"
+        }
+    }
+
+    // MARK: snapping
+
+    /// Targets in USD over the universe: the solver's y on the working set times C (0 elsewhere), snapped.
+    private func placeTargets(_ setup: Setup) {
+        let C = setup.collateral
+        for i in 0 ..< setup.n { x[i] = 0 }
+        for a in working.indices { x[working[a]] = solver.y[a] * C }
+        Self.snapTargets(&x, cap: cap, held: held, count: setup.n, collateral: C)
+    }
+
+    /// Snaps each of the n targets within `snapTolerance`·C of 0, of its cap or of its holding (tried in that
+    /// order) onto it, then adds C − Σx to the largest target left strictly inside its box and off its holding
+    /// (the first of equals), so that Σx = C again. No target is moved when none is free.
+    static func snapTargets(_ x: inout [Double], cap: [Double], held: [Double], count n: Int, collateral C: Double) {
+        let snap = snapTolerance * C
+        var total = 0.0, largestFree = -1
+        for i in 0 ..< n {
+            var v = x[i]
+            if abs(v) <= snap { v = 0 } else if abs(v - cap[i]) <= snap { v = cap[i] } else if abs(v - held[i]) <= snap { v = held[i] }
+            x[i] = v
+            total += v
+            if v > 0 && v < cap[i] && v != held[i] && (largestFree < 0 || v > x[largestFree]) { largestFree = i }
+        }
+        if largestFree >= 0 { x[largestFree] += C - total }
+    }
+
+    /// Prefers no trade when it is (numerically) as good: the turnover is below `noTradeTurnover`·C, or today's
+    /// holdings meet the floor and their objective is within `noTradeObjectiveRelative`·|objective| +
+    /// `noTradeObjectiveAbsolute` of the solver's. Then x = today's holdings. Returns the turnover Σ|x − c| (USD).
+    private func preferNoTrade(_ setup: Setup) -> Double {
+        let n = setup.n
+        var turnover = 0.0
+        for i in 0 ..< n { turnover += abs(x[i] - held[i]) }
+        guard turnover > 0 else { return turnover }
+        var coverageNow = 0.0
+        for i in 0 ..< n { coverageNow += gS[i] * cS[i] }
+        var noTrade = turnover < Self.noTradeTurnover * setup.collateral
+        if !noTrade && coverageNow >= setup.floor {
+            for a in working.indices { scratch[a] = cS[working[a]] }
+            let objectiveNow = scratch.withUnsafeBufferPointer { problem.objective(at: $0.baseAddress!) }
+            noTrade = objectiveNow <= solver.objective + Self.noTradeObjectiveRelative * abs(solver.objective)
+                + Self.noTradeObjectiveAbsolute
+        }
+        guard noTrade else { return turnover }
+        for i in 0 ..< n { x[i] = held[i] }
+        return 0
+    }
+
+    // MARK: figures and rows
+
+    /// turnover, cost, target HCV (haircuts re-evaluated at the targets), ratio, top-up and target VaR.
+    private func reportFigures(_ result: inout AccountTarget, setup: Setup, turnover: Double, account a: Int,
+                               book: Book, assessment: CollateralAssessment) {
+        var cost = 0.0, hcvSolve = 0.0, hcvNew = 0.0
+        for i in 0 ..< setup.n {
+            let j = universe[i]
+            let t = abs(x[i] - held[i])
+            cost += context.costFraction[j] * t
+            hcvSolve += (1 - haircut[i]) * x[i]
+            if x[i] > 0 { hcvNew += (1 - context.haircuts.haircut(asset: j, collateralUSD: x[i])) * x[i] }
+        }
+        result.turnover = turnover
+        result.cost = cost
+        result.targetHCV = hcvNew - cost
+        result.targetRatio = setup.debt > 0 ? result.targetHCV / setup.debt : .nan
+        result.targetTopup = result.status == .topupRequired
+            ? max(0, setup.required - (hcvSolve - cost)) / setup.settlementValue : 0
+        result.targetVaR = valueAtRisk(book: book, account: a, assessment: assessment, targets: setup.n)
+    }
+
+    /// Rows: every holding (debt rows carry the target of a bought debt asset), then assets only bought.
+    private func appendRows(_ setup: Setup, account a: Int, book: Book, rows: inout TargetRows) {
+        let C = setup.collateral
+        for k in book.holdings(of: a) {
+            let j = Int(book.assetIndex[k])
+            let i = position[j]
+            let target = i >= 0 ? x[i] : 0
+            let trade = i >= 0 ? x[i] - held[i] : 0
+            rows.append(asset: j, target: target, weight: target / C, trade: trade, quantity: trade / context.prices[j])
+        }
+        for i in 0 ..< setup.n where held[i] == 0 && x[i] > 0 && !heldAsDebt(universe[i], book: book, account: a) {
+            let j = universe[i]
+            rows.append(asset: j, target: x[i], weight: x[i] / C, trade: x[i], quantity: x[i] / context.prices[j])
         }
     }
 
@@ -448,4 +550,27 @@ public final class AccountRebalancer {
         }
         return context.scale.varPerSigma * max(variance, 0).squareRoot()
     }
+}
+
+// MARK: - Tolerances and limits
+
+extension AccountRebalancer {
+    /// Margin (units of C) below the largest reachable coverage that becomes the coverage floor when the target is
+    /// out of reach: the solver's own greedy then still finds the floor reachable.
+    static let infeasibleFloorMargin = 1e-10
+    /// An excluded asset violates the KKT conditions when its bound multiplier (objective units per unit of C) is
+    /// below −kktTolerance·(1 + |η|).
+    static let kktTolerance = 1e-9
+    /// Working-set rounds before the whole universe is taken (the next solve is then the last).
+    static let workingSetRounds = 3
+    /// Interior-point iterations of the retry on the whole universe after a stalled or failed solve.
+    static let retryIterationLimit = 250
+    /// Snapping distance, relative to C (USD per USD of collateral).
+    static let snapTolerance = 1e-10
+    /// A turnover below this fraction of C is no trade.
+    static let noTradeTurnover = 1e-9
+    /// Today's holdings are kept when their objective is at most the solver's plus this fraction of |objective| …
+    static let noTradeObjectiveRelative = 1e-9
+    /// … plus this absolute amount (objective units: variance per mean variance, i.e. of order one).
+    static let noTradeObjectiveAbsolute = 1e-15
 }

@@ -15,7 +15,7 @@ public struct RebalancingResult: Sendable {
     public var targetTopup: [Double]
     public var turnover: [Double]
     public var cost: [Double]
-    /// Account a's target rows are `rowStart[a] ..< rowStart[a + 1]` of the row arrays: one per holding (book order,
+    /// Account a's target rows are `rowStart[a] ..< rowStart[a + 1]` of the row arrays: one per holding (the account's holdings in positions.csv order,
     /// debt rows included), then one per asset only bought (schedule order). Empty for accounts not in scope/failed.
     public var rowStart: [Int]
     public var rows: TargetRows
@@ -79,52 +79,6 @@ public struct RebalancingResult: Sendable {
         self.totalTurnover = totalTurnover
         self.totalCost = totalCost
         self.netFlows = flows
-    }
-
-    /// Stores the per-account figures, the target rows (grouped per account) and the solver diagnostics.
-    public func archive(into archive: inout ResultArchive, prefix: String) {
-        let codes = status.map { RebalanceStatus.allCases.firstIndex(of: $0)! }
-        archive.put(prefix + "status", .account, ints: codes)
-        archive.put(prefix + "reason", .account, strings: reason)
-        for (name, values) in [("targetVaR", targetVaR), ("targetHCV", targetHCV), ("targetRatio", targetRatio),
-                               ("targetTopup", targetTopup), ("turnover", turnover), ("cost", cost)] {
-            archive.put(prefix + name, .account, doubles: values)
-        }
-        let counts = prefix + "rowCount"
-        archive.put(counts, .account, ints: status.indices.map { rowStart[$0 + 1] - rowStart[$0] })
-        archive.put(prefix + "rows.asset", .group(counts: counts), ints: rows.asset.map { Int($0) })
-        archive.put(prefix + "rows.targetUSD", .group(counts: counts), doubles: rows.targetUSD)
-        archive.put(prefix + "rows.weight", .group(counts: counts), doubles: rows.weight)
-        archive.put(prefix + "rows.tradeUSD", .group(counts: counts), doubles: rows.tradeUSD)
-        archive.put(prefix + "rows.tradeQuantity", .group(counts: counts), doubles: rows.tradeQuantity)
-        archive.put(prefix + "solver", .sum, ints: [solvedCount, problemSizeSum, roundSum, iterationSum])
-    }
-
-    /// The result stored by `archive`, totals summed afresh.
-    public init(archive: ResultArchive, prefix: String, assetCount: Int) throws(ResultArchive.Failure) {
-        let statuses = RebalanceStatus.allCases
-        let codes = try archive.ints(prefix + "status")
-        guard codes.allSatisfy({ $0 >= 0 && $0 < statuses.count }) else { throw .mismatch("archive: unknown rebalance status") }
-        let counts = try archive.ints(prefix + "rowCount")
-        var rowStart = [0]
-        rowStart.reserveCapacity(counts.count + 1)
-        for c in counts { rowStart.append(rowStart[rowStart.count - 1] + c) }
-        var rows = TargetRows()
-        rows.asset = try archive.ints(prefix + "rows.asset").map { Int32($0) }
-        rows.targetUSD = try archive.doubles(prefix + "rows.targetUSD")
-        rows.weight = try archive.doubles(prefix + "rows.weight")
-        rows.tradeUSD = try archive.doubles(prefix + "rows.tradeUSD")
-        rows.tradeQuantity = try archive.doubles(prefix + "rows.tradeQuantity")
-        guard rows.asset.allSatisfy({ $0 >= 0 && Int($0) < assetCount }) else { throw .mismatch("archive: target row asset out of range") }
-        let solver = try archive.ints(prefix + "solver")
-        guard solver.count == 4 else { throw .mismatch("archive: \(prefix)solver") }
-        self.init(status: codes.map { statuses[$0] }, reason: try archive.strings(prefix + "reason"),
-                  targetVaR: try archive.doubles(prefix + "targetVaR"), targetHCV: try archive.doubles(prefix + "targetHCV"),
-                  targetRatio: try archive.doubles(prefix + "targetRatio"),
-                  targetTopup: try archive.doubles(prefix + "targetTopup"),
-                  turnover: try archive.doubles(prefix + "turnover"), cost: try archive.doubles(prefix + "cost"),
-                  rowStart: rowStart, rows: rows, assetCount: assetCount, solvedCount: solver[0],
-                  problemSizeSum: solver[1], roundSum: solver[2], iterationSum: solver[3])
     }
 }
 

@@ -110,62 +110,16 @@ public enum BookLoader {
         }
 
         // config: defaults < file < --set
-        var reader = ConfigReader()
-        var configURL: URL?
-        if let configFile {
-            configURL = configFile
-        } else if FileManager.default.fileExists(atPath: url(Self.configFile).path) {
-            configURL = url(Self.configFile)
-        } else {
-            for other in ["config.yml", "config.toml"] where FileManager.default.fileExists(atPath: url(other).path) {
-                warnings.append("\(display(other)): ignored; Ballast reads its configuration from \(Self.configFile) (YAML)")
-            }
+        var loadedConfig = loadConfig(directory: directory, configFile: configFile, overrides: overrides,
+                                      warnings: &warnings)
+        if let file = loadedConfig.file {
+            inputFiles.append(file.url)
+            if let checksum = file.checksum { checksums.append(checksum) }
         }
-        var configLog = IssueLog(file: configURL?.relativePath ?? display(Self.configFile))
-        if let configURL {
-            inputFiles.append(configURL)
-            if let file = SourceFile.load(configURL, display: configLog.file, maxBytes: Limits.maxConfigBytes, log: &configLog) {
-                checksums.append(file.checksum)
-                var bytes = file.bytes[...]
-                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-                reader.apply(yaml: String(decoding: bytes, as: UTF8.self), log: &configLog)
-            }
-        }
-        var overrideIssues: [InputIssue] = []
-        reader.apply(overrides: overrides, issues: &overrideIssues)
-        let config = reader.config
-        if configLog.isEmpty && overrideIssues.isEmpty {
-            do throws(ConfigError) {
-                try config.checkConsistency()
-            } catch {
-                let keys: [String]
-                if case .inconsistent(let concerned, _) = error { keys = concerned } else { keys = [] }
-                let origin = reader.origin(ofKeys: keys)
-                if let origin, origin.line != nil || origin.file == configLog.file {
-                    configLog.add(error.description, line: origin.line)
-                } else if let origin {
-                    overrideIssues.append(InputIssue(file: origin.file, line: nil, message: error.description))
-                } else {
-                    configLog.add(error.description)
-                }
-            }
-        }
-
-        // Cross-file: the settlement asset must be in the schedule.
-        if let schedule, schedule.index(of: config.settlementAsset) == nil {
-            let name = Show.name(config.settlementAsset)
-            if let origin = reader.origins["settlement_asset"] {
-                let message = "settlement_asset \(name) is not an asset of assets.csv"
-                if origin.file == configLog.file {
-                    configLog.add(message, line: origin.line)
-                } else {
-                    overrideIssues.append(InputIssue(file: origin.file, line: nil, message: message))
-                }
-            } else {
-                assetsLog.add("the settlement asset \(name) (default of settlement_asset) is not in this file; "
-                              + "add it or set settlement_asset to one of its assets")
-            }
-        }
+        let config = loadedConfig.reader.config
+        if let schedule { loadedConfig.checkSettlement(in: schedule, assetsLog: &assetsLog) }
+        let configLog = loadedConfig.log
+        let overrideIssues = loadedConfig.overrideIssues
 
         // Scenario names shared with a replay would make two rows of stress.csv with one name.
         if let scenarios {
@@ -184,5 +138,82 @@ public enum BookLoader {
         return LoadedBook(directory: directory, schedule: schedule, prices: history, book: book, scenarios: scenarios,
                           config: config, inputFiles: inputFiles, inputChecksums: checksums,
                           warnings: warnings + PriceJumps.warnings(history, schedule: schedule, file: pricesLog.file))
+    }
+}
+
+/// The configuration as read: defaults < config file < `--set`, with its problems pointed at where each key was set.
+struct LoadedConfig {
+    var reader = ConfigReader()
+    /// The config file used, if any, and the checksum of its bytes (nil when it could not be read).
+    var file: (url: URL, checksum: (name: String, sha256: String)?)?
+    var log: IssueLog
+    var overrideIssues: [InputIssue] = []
+
+    /// The settlement asset must be in the schedule: the problem goes where the key was set (or to assets.csv
+    /// for the default).
+    mutating func checkSettlement(in schedule: CollateralSchedule, assetsLog: inout IssueLog) {
+        let config = reader.config
+        guard schedule.index(of: config.settlementAsset) == nil else { return }
+        let name = Show.name(config.settlementAsset)
+        if let origin = reader.origins["settlement_asset"] {
+            let message = "settlement_asset \(name) is not an asset of assets.csv"
+            if origin.file == log.file {
+                log.add(message, line: origin.line)
+            } else {
+                overrideIssues.append(InputIssue(file: origin.file, line: nil, message: message))
+            }
+        } else {
+            assetsLog.add("the settlement asset \(name) (default of settlement_asset) is not in this file; "
+                          + "add it or set settlement_asset to one of its assets")
+        }
+    }
+
+    /// Reports a consistency problem between keys at the place the last of them was set.
+    mutating func checkConsistency() {
+        guard log.isEmpty && overrideIssues.isEmpty else { return }
+        do throws(ConfigError) {
+            try reader.config.checkConsistency()
+        } catch {
+            let keys: [String]
+            if case .inconsistent(let concerned, _) = error { keys = concerned } else { keys = [] }
+            let origin = reader.origin(ofKeys: keys)
+            if let origin, origin.line != nil || origin.file == log.file {
+                log.add(error.description, line: origin.line)
+            } else if let origin {
+                overrideIssues.append(InputIssue(file: origin.file, line: nil, message: error.description))
+            } else {
+                log.add(error.description)
+            }
+        }
+    }
+}
+
+extension BookLoader {
+    /// Reads `configFile` (or BOOK_DIR/config.yaml when present) and applies the overrides.
+    static func loadConfig(directory: URL, configFile: URL?, overrides: [String], warnings: inout [String]) -> LoadedConfig {
+        func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+        var configURL: URL?
+        if let configFile {
+            configURL = configFile
+        } else if FileManager.default.fileExists(atPath: url(Self.configFile).path) {
+            configURL = url(Self.configFile)
+        } else {
+            for other in ["config.yml", "config.toml"] where FileManager.default.fileExists(atPath: url(other).path) {
+                warnings.append("\(url(other).relativePath): ignored; Ballast reads its configuration from \(Self.configFile) (YAML)")
+            }
+        }
+        var loaded = LoadedConfig(log: IssueLog(file: configURL?.relativePath ?? url(Self.configFile).relativePath))
+        if let configURL {
+            let file = SourceFile.load(configURL, display: loaded.log.file, maxBytes: Limits.maxConfigBytes, log: &loaded.log)
+            loaded.file = (configURL, file?.checksum)
+            if let file {
+                var bytes = file.bytes[...]
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+                loaded.reader.apply(yaml: String(decoding: bytes, as: UTF8.self), log: &loaded.log)
+            }
+        }
+        loaded.reader.apply(overrides: overrides, issues: &loaded.overrideIssues)
+        loaded.checkConsistency()
+        return loaded
     }
 }

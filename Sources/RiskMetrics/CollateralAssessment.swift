@@ -46,6 +46,24 @@ public struct CollateralAssessment: Sendable {
     /// their cells left empty and their holdings kept out of book totals. The run goes on.
     public var invalid: [Bool]
 
+    public init(exposure: [Double], haircut: [Double], holdingHCV: [Double], collateral: [Double], debt: [Double],
+                hcv: [Double], collateralRatio: [Double], status: [AccountStatus], liquidationBuffer: [Double],
+                topup: [Double], excess: [Double], settlementHaircut: Double, invalid: [Bool]) {
+        self.exposure = exposure
+        self.haircut = haircut
+        self.holdingHCV = holdingHCV
+        self.collateral = collateral
+        self.debt = debt
+        self.hcv = hcv
+        self.collateralRatio = collateralRatio
+        self.status = status
+        self.liquidationBuffer = liquidationBuffer
+        self.topup = topup
+        self.excess = excess
+        self.settlementHaircut = settlementHaircut
+        self.invalid = invalid
+    }
+
     /// Health factor CR / liquidation_ratio (NaN without debt).
     public func healthFactor(_ account: Int, config: RiskConfig) -> Double {
         collateralRatio[account] / config.liquidationRatio
@@ -105,41 +123,4 @@ public struct CollateralAssessment: Sendable {
 extension CollateralAssessment {
     /// E = C − D.
     public func equity(_ account: Int) -> Double { collateral[account] - debt[account] }
-}
-
-extension CollateralAssessment {
-    /// Stores the figures in `archive` under `prefix` (holding arrays grouped by the account-scope `holdingCounts`).
-    public func archive(into archive: inout ResultArchive, prefix: String, holdingCounts: String) {
-        let group = ResultArchive.Scope.group(counts: holdingCounts)
-        archive.put(prefix + "exposure", group, doubles: exposure)
-        archive.put(prefix + "haircut", group, doubles: haircut)
-        archive.put(prefix + "holdingHCV", group, doubles: holdingHCV)
-        for (name, values) in [("collateral", collateral), ("debt", debt), ("hcv", hcv), ("collateralRatio", collateralRatio),
-                               ("liquidationBuffer", liquidationBuffer), ("topup", topup), ("excess", excess)] {
-            archive.put(prefix + name, .account, doubles: values)
-        }
-        archive.put(prefix + "status", .account, ints: status.map { AccountStatus.allCases.firstIndex(of: $0)! })
-        archive.put(prefix + "invalid", .account, ints: invalid.map { $0 ? 1 : 0 })
-        archive.put(prefix + "settlementHaircut", .same, doubles: [settlementHaircut])
-    }
-
-    /// The figures stored by `archive(into:prefix:holdingCounts:)` (of one part, or of a merge of parts).
-    public init(archive: ResultArchive, prefix: String) throws(ResultArchive.Failure) {
-        exposure = try archive.doubles(prefix + "exposure")
-        haircut = try archive.doubles(prefix + "haircut")
-        holdingHCV = try archive.doubles(prefix + "holdingHCV")
-        collateral = try archive.doubles(prefix + "collateral")
-        debt = try archive.doubles(prefix + "debt")
-        hcv = try archive.doubles(prefix + "hcv")
-        collateralRatio = try archive.doubles(prefix + "collateralRatio")
-        liquidationBuffer = try archive.doubles(prefix + "liquidationBuffer")
-        topup = try archive.doubles(prefix + "topup")
-        excess = try archive.doubles(prefix + "excess")
-        let statuses = AccountStatus.allCases
-        let codes = try archive.ints(prefix + "status")
-        guard codes.allSatisfy({ $0 >= 0 && $0 < statuses.count }) else { throw .mismatch("archive: unknown account status") }
-        status = codes.map { statuses[$0] }
-        invalid = try archive.ints(prefix + "invalid").map { $0 != 0 }
-        settlementHaircut = try archive.double(prefix + "settlementHaircut")
-    }
 }

@@ -6,7 +6,7 @@ import RiskModel
 ///
 /// For each of the W returns of the window, P&L_t = Σ_i e_i·(exp(r_{t,i}) − 1) and L_t = −P&L_t;
 /// k = ⌈round(W·(1 − α), 9)⌉; `var_hist` = L_(k)·√h, `es_hist` = mean(L_(1) … L_(k))·√h, per account and for the
-/// book (all valid accounts' exposures summed per asset, in book order). No liquidation probability (that is a
+/// book (all valid accounts' exposures summed per asset, in canonical account order). No liquidation probability (that is a
 /// Monte Carlo figure): `liquidationProbability` is all NaN.
 ///
 /// Missing returns: a return is NaN only for an asset estimated from short history (`allow_short_history`) on

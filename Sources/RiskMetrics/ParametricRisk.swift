@@ -23,6 +23,21 @@ public struct ParametricRisk: Sendable {
     /// Blocks computed with one dgemm, and blocks computed by per-account gathers (see `Kernel`).
     public var denseBlocks: Int
     public var sparseBlocks: Int
+
+    public init(valueAtRisk: [Double], expectedShortfall: [Double], componentVaR: [Double], liquidationSigma: [Double],
+                liquidationScenario: [String], bookValueAtRisk: Double, bookExpectedShortfall: Double,
+                matrixFlops: Double, denseBlocks: Int, sparseBlocks: Int) {
+        self.valueAtRisk = valueAtRisk
+        self.expectedShortfall = expectedShortfall
+        self.componentVaR = componentVaR
+        self.liquidationSigma = liquidationSigma
+        self.liquidationScenario = liquidationScenario
+        self.bookValueAtRisk = bookValueAtRisk
+        self.bookExpectedShortfall = bookExpectedShortfall
+        self.matrixFlops = matrixFlops
+        self.denseBlocks = denseBlocks
+        self.sparseBlocks = sparseBlocks
+    }
 }
 
 /// Constants of the delta-normal model at one confidence and horizon.
@@ -147,7 +162,7 @@ public enum ParametricRiskCalculator {
                               denseBlocks: denseBlocks, sparseBlocks: blockCount - denseBlocks)
     }
 
-    /// The book as one portfolio: exposures summed per asset in book order (deterministic), invalid accounts left
+    /// The book as one portfolio: exposures summed per asset in the order of the computed accounts (canonical; deterministic), invalid accounts left
     /// out; VaR and ES of that exposure vector.
     public static func bookRisk(book: Book, assessment: CollateralAssessment, covariance: Matrix,
                                 scale: NormalRiskScale) -> (valueAtRisk: Double, expectedShortfall: Double) {
@@ -324,35 +339,5 @@ struct BlockWorkspace {
             sigmaE[p] = se
             sigmaB[p] = withBuffer ? sb : 0
         }
-    }
-}
-
-extension ParametricRisk {
-    /// Stores the per-account and per-holding figures and the kernel counts (the book's figures are recomputed
-    /// by whoever reassembles the whole book: `ParametricRiskCalculator.bookRisk`).
-    public func archive(into archive: inout ResultArchive, prefix: String, holdingCounts: String) {
-        archive.put(prefix + "valueAtRisk", .account, doubles: valueAtRisk)
-        archive.put(prefix + "expectedShortfall", .account, doubles: expectedShortfall)
-        archive.put(prefix + "liquidationSigma", .account, doubles: liquidationSigma)
-        archive.put(prefix + "liquidationScenario", .account, strings: liquidationScenario)
-        archive.put(prefix + "componentVaR", .group(counts: holdingCounts), doubles: componentVaR)
-        archive.put(prefix + "matrixFlops", .sum, doubles: [matrixFlops])
-        archive.put(prefix + "blocks", .sum, ints: [denseBlocks, sparseBlocks])
-    }
-
-    /// The figures stored by `archive`; the book's VaR and ES are NaN until set.
-    public init(archive: ResultArchive, prefix: String) throws(ResultArchive.Failure) {
-        valueAtRisk = try archive.doubles(prefix + "valueAtRisk")
-        expectedShortfall = try archive.doubles(prefix + "expectedShortfall")
-        liquidationSigma = try archive.doubles(prefix + "liquidationSigma")
-        liquidationScenario = try archive.strings(prefix + "liquidationScenario")
-        componentVaR = try archive.doubles(prefix + "componentVaR")
-        bookValueAtRisk = .nan
-        bookExpectedShortfall = .nan
-        matrixFlops = try archive.double(prefix + "matrixFlops")
-        let blocks = try archive.ints(prefix + "blocks")
-        guard blocks.count == 2 else { throw .mismatch("archive: \(prefix)blocks") }
-        denseBlocks = blocks[0]
-        sparseBlocks = blocks[1]
     }
 }

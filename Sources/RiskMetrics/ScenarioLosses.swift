@@ -164,7 +164,7 @@ public enum ScenarioLossCalculator {
     }
 
     /// The book's k-th largest loss and mean of the k largest (unscaled): all valid accounts' exposures summed per
-    /// asset in book order, then one combination over the assets with a non-zero total.
+    /// asset in the order of the computed accounts (canonical), then one combination over the assets with a non-zero total.
     static func bookTail(book: Book, assessment: CollateralAssessment, moves: Matrix,
                          tail: Int) -> (kth: Double, mean: Double) {
         let n = moves.rows, scenarios = moves.columns
@@ -505,30 +505,4 @@ func combineRowsCountingBreaches(_ g: UnsafeBufferPointer<Double>, scenarios: In
         first = last
     }
     return count
-}
-
-extension ScenarioRisk {
-    /// Stores the per-account figures, the scenario and tail counts and the kernel diagnostics (the book's figures
-    /// are recomputed by whoever reassembles the whole book: `ScenarioLossCalculator.bookRisk`).
-    public func archive(into archive: inout ResultArchive, prefix: String) {
-        archive.put(prefix + "valueAtRisk", .account, doubles: valueAtRisk)
-        archive.put(prefix + "expectedShortfall", .account, doubles: expectedShortfall)
-        archive.put(prefix + "liquidationProbability", .account, doubles: liquidationProbability)
-        archive.put(prefix + "counts", .same, ints: [scenarioCount, tailCount])
-        archive.put(prefix + "blocks", .sum, ints: [denseBlocks, sparseBlocks])
-        archive.put(prefix + "work", .sum, doubles: [matrixFlops, denseSeconds, sparseSeconds, scenarioSeconds])
-    }
-
-    /// The figures stored by `archive`; the book's VaR and ES are NaN until set.
-    public init(archive: ResultArchive, prefix: String) throws(ResultArchive.Failure) {
-        let counts = try archive.ints(prefix + "counts"), blocks = try archive.ints(prefix + "blocks")
-        let work = try archive.doubles(prefix + "work")
-        guard counts.count == 2, blocks.count == 2, work.count == 4 else { throw .mismatch("archive: \(prefix)counts") }
-        self.init(valueAtRisk: try archive.doubles(prefix + "valueAtRisk"),
-                  expectedShortfall: try archive.doubles(prefix + "expectedShortfall"),
-                  liquidationProbability: try archive.doubles(prefix + "liquidationProbability"),
-                  bookValueAtRisk: .nan, bookExpectedShortfall: .nan, scenarioCount: counts[0], tailCount: counts[1],
-                  matrixFlops: work[0], denseBlocks: blocks[0], sparseBlocks: blocks[1], denseSeconds: work[1],
-                  sparseSeconds: work[2], scenarioSeconds: work[3])
-    }
 }

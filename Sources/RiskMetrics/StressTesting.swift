@@ -46,6 +46,17 @@ public struct StressResult: Sendable {
     /// shortfalls, status counts): the scenario totals are their sum in block order (`StressTester.summaries`).
     /// Kept so that a sharded run can hand its blocks to the merge, which then sums exactly as one run does.
     public var blockTotals: [Double] = []
+
+    public init(scenarios: [StressScenarioSummary], worstScenario: [Int], worstScenarioLoss: [Double],
+                matrixFlops: Double, denseBlocks: Int, sparseBlocks: Int, blockTotals: [Double] = []) {
+        self.scenarios = scenarios
+        self.worstScenario = worstScenario
+        self.worstScenarioLoss = worstScenarioLoss
+        self.matrixFlops = matrixFlops
+        self.denseBlocks = denseBlocks
+        self.sparseBlocks = sparseBlocks
+        self.blockTotals = blockTotals
+    }
 }
 
 /// One account under one scenario (`StressTester.stressAccount`), the figures of SPEC §3.4 at stressed prices.
@@ -77,6 +88,8 @@ public struct StressedAccount: Sendable, Equatable {
 public enum StressTester {
     /// Accounts per block. Fixed (not derived from the thread count) so results never depend on it.
     public static let blockSize = BlockPlan.stressAccounts
+    /// Partial sums per scenario in each block's totals (`StressResult.blockTotals`).
+    public static var blockTotalFields: Int { StressBlockTotals.fields }
 
     /// Losses within this relative distance are ties for `worstScenario` (SPEC §3.5).
     public static let tieTolerance = 1e-12
@@ -442,38 +455,5 @@ struct StressBlockTotals {
             }
         }
         return bestIndex
-    }
-}
-
-extension StressResult {
-    /// Stores the per-account worst scenarios, the blocks' partial sums (so that a merge adds them in block order
-    /// as one run does) and the kernel counts.
-    public func archive(into archive: inout ResultArchive, prefix: String, scenarioCount: Int) {
-        archive.put(prefix + "worstScenario", .account, ints: worstScenario)
-        archive.put(prefix + "worstScenarioLoss", .account, doubles: worstScenarioLoss)
-        archive.put(prefix + "blockTotals", .block(size: StressTester.blockSize,
-                                                   stride: StressBlockTotals.fields * max(scenarioCount, 1)),
-                    doubles: scenarioCount > 0 ? blockTotals : [Double](repeating: 0, count: blockCountForEmpty))
-        archive.put(prefix + "matrixFlops", .sum, doubles: [matrixFlops])
-        archive.put(prefix + "blocks", .sum, ints: [denseBlocks, sparseBlocks])
-    }
-
-    /// Without scenarios there are no block totals; the archive keeps zero-filled blocks so the layout holds.
-    private var blockCountForEmpty: Int {
-        (worstScenario.count + StressTester.blockSize - 1) / StressTester.blockSize * StressBlockTotals.fields
-    }
-
-    /// The figures stored by `archive`, with the scenario table summed from the blocks (`StressTester.summaries`).
-    public init(archive: ResultArchive, prefix: String, scenarioNames: [String]) throws(ResultArchive.Failure) {
-        worstScenario = try archive.ints(prefix + "worstScenario")
-        worstScenarioLoss = try archive.doubles(prefix + "worstScenarioLoss")
-        let totals = try archive.doubles(prefix + "blockTotals")
-        blockTotals = scenarioNames.isEmpty ? [] : totals
-        scenarios = StressTester.summaries(blockTotals: blockTotals, names: scenarioNames)
-        matrixFlops = try archive.double(prefix + "matrixFlops")
-        let blocks = try archive.ints(prefix + "blocks")
-        guard blocks.count == 2 else { throw .mismatch("archive: \(prefix)blocks") }
-        denseBlocks = blocks[0]
-        sparseBlocks = blocks[1]
     }
 }

@@ -46,7 +46,7 @@ public enum AccountOrder {
 }
 
 extension Book {
-    /// The accounts `accounts` (book indices, in the order given) as a book of their own, holdings in book order.
+    /// The accounts `accounts` (book indices, in the order given) as a book of their own, each account's holdings in positions.csv order.
     public func subset(_ accounts: [Int]) -> Book {
         var ids: [String] = []
         ids.reserveCapacity(accounts.count)

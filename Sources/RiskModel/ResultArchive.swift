@@ -152,7 +152,10 @@ public struct ResultArchive: Sendable {
             switch try reader.count() {
             case 0: scope = .account
             case 1: scope = .group(counts: try reader.string())
-            case 2: scope = .block(size: try reader.count(), stride: try reader.count())
+            case 2:
+                let size = try reader.count(), stride = try reader.count()
+                guard size >= 1 else { throw .unreadable(path: path, reason: "array \(name) has blocks of 0 accounts") }
+                scope = .block(size: size, stride: stride)
             case 3: scope = .sum
             case 4: scope = .same
             default: throw .unreadable(path: path, reason: "unknown scope of array \(name)")
@@ -163,7 +166,7 @@ public struct ResultArchive: Sendable {
             switch kind {
             case 0: values = .doubles(try reader.doubles(count))
             case 1: values = .ints(try reader.int64s(count).map { Int($0) })
-            case 2: values = .strings(try (0 ..< count).map { _ throws(Failure) in try reader.string() })
+            case 2: values = .strings(try reader.strings(count))
             default: throw .unreadable(path: path, reason: "unknown element kind of array \(name)")
             }
             if entries[name] != nil { throw .unreadable(path: path, reason: "array \(name) appears twice") }
@@ -228,11 +231,19 @@ public struct ResultArchive: Sendable {
         func starts(_ countsName: String) throws(Failure) -> [[Int]] {
             if let cached = groupStarts[countsName] { return cached }
             var result: [[Int]] = []
-            for part in parts {
+            for (p, part) in parts.enumerated() {
                 let counts = try part.ints(countsName)
+                // One count ≥ 0 per account, summing without overflow (checked: the file's numbers are not trusted).
+                guard counts.count == positions[p].count else {
+                    throw .mismatch("part \(p): \(countsName) has \(counts.count) entries for \(positions[p].count) accounts")
+                }
                 var s = [0]
                 s.reserveCapacity(counts.count + 1)
-                for c in counts { s.append(s[s.count - 1] + c) }
+                for c in counts {
+                    let (next, overflow) = s[s.count - 1].addingReportingOverflow(c)
+                    guard c >= 0, !overflow else { throw .mismatch("part \(p): \(countsName) holds an impossible count \(c)") }
+                    s.append(next)
+                }
                 result.append(s)
             }
             groupStarts[countsName] = result
@@ -260,7 +271,14 @@ public struct ResultArchive: Sendable {
                 merged.put(name, entry.scope, .doubles(try layout.combine(arrays, zero: 0.0, add: +)))
             case .ints:
                 let arrays = try parts.map { part throws(Failure) -> [Int] in try part.ints(name) }
-                merged.put(name, entry.scope, .ints(try layout.combine(arrays, zero: 0, add: +)))
+                var overflow = false
+                let sums = try layout.combine(arrays, zero: 0) { a, b in
+                    let (sum, o) = a.addingReportingOverflow(b)
+                    overflow = overflow || o
+                    return sum
+                }
+                if overflow { throw .mismatch("\(name): the parts' sum overflows") }
+                merged.put(name, entry.scope, .ints(sums))
             case .strings:
                 let arrays = try parts.map { part throws(Failure) -> [String] in try part.strings(name) }
                 merged.put(name, entry.scope, .strings(try layout.combine(arrays, zero: "", add: { a, _ in a })))
@@ -298,15 +316,23 @@ public struct ResultArchive: Sendable {
                 }
                 return out
             case .block(let size, let stride):
-                let blockCount = (accountCount + size - 1) / size
-                var out = [T](repeating: zero, count: blockCount * stride)
+                // Sizes from the file: no step may overflow (size ≥ 1 is checked when the file is read).
+                func blocks(_ n: Int) -> Int { n == 0 ? 0 : (n - 1) / size + 1 }
+                for (p, list) in positions.enumerated() {
+                    let (entries, overflow) = blocks(list.count).multipliedReportingOverflow(by: stride)
+                    guard !overflow, arrays[p].count == entries else {
+                        throw .mismatch("part \(p): \(name) has \(arrays[p].count) entries for \(blocks(list.count)) blocks")
+                    }
+                }
+                let blockCount = blocks(accountCount)
+                let (total, overflow) = blockCount.multipliedReportingOverflow(by: stride)
+                guard !overflow, total <= arrays.reduce(0, { $0 + $1.count }) else {
+                    throw .mismatch("\(name): the parts do not hold its \(blockCount) blocks")
+                }
+                var out = [T](repeating: zero, count: total)
                 var filled = [Bool](repeating: false, count: blockCount)
                 for (p, list) in positions.enumerated() {
-                    let blocks = (list.count + size - 1) / size
-                    guard arrays[p].count == blocks * stride else {
-                        throw .mismatch("part \(p): \(name) has \(arrays[p].count) entries for \(blocks) blocks")
-                    }
-                    for b in 0 ..< blocks {
+                    for b in 0 ..< blocks(list.count) {
                         let firstPosition = list[b * size]
                         guard firstPosition % size == 0 else {
                             throw .mismatch("part \(p): its blocks of \(name) do not start on block boundaries")
@@ -371,6 +397,16 @@ private struct ByteReader {
     mutating func string() throws(ResultArchive.Failure) -> String {
         let n = try count()
         return String(decoding: try bytes(n), as: UTF8.self)
+    }
+
+    /// `n` strings. Each takes at least its 8-byte length, so a count the remaining bytes cannot hold is refused before
+    /// anything is allocated (a corrupt count would otherwise ask for terabytes: fuzz-part, docs/FUZZING.md).
+    mutating func strings(_ n: Int) throws(ResultArchive.Failure) -> [String] {
+        guard n <= (data.count - offset) / 8 else { throw .unreadable(path: path, reason: "truncated array") }
+        var out: [String] = []
+        out.reserveCapacity(n)
+        for _ in 0 ..< n { out.append(try string()) }
+        return out
     }
 
     mutating func doubles(_ n: Int) throws(ResultArchive.Failure) -> [Double] {

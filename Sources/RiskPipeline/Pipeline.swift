@@ -96,6 +96,10 @@ public struct RunResult: Sendable {
     public let fileOrder: [Int]
     /// The shard this run computed, nil for the whole book.
     public let shard: ShardSpec?
+    /// Per-account figures beyond the fixed columns of accounts.csv, each declared by its column (same account order).
+    public var accountFigures = AccountFigures()
+    /// Book-level aggregates of the arrays above (totals, per-asset sums, tallies): what the writers format.
+    public let bookFigures: BookFigures
 
     public var schedule: CollateralSchedule { input.schedule }
 }
@@ -301,7 +305,7 @@ extension Error {
 
 extension RunResult {
     /// A run's result over `book` (canonical order; `fileIndex` maps its accounts to positions.csv order).
-    init(market: MarketContext, assessment: CollateralAssessment, parametric: ParametricRisk, historical: ScenarioRisk,
+    public init(market: MarketContext, assessment: CollateralAssessment, parametric: ParametricRisk, historical: ScenarioRisk,
          monteCarlo: ScenarioRisk, monteCarloFactor: MonteCarloFactor, stress: StressResult,
          rebalancing: RebalancingResult, book: Book, fileIndex: [Int], positions: [Int], shard: ShardSpec?,
          timings: PhaseTimings, threads: Int) {
@@ -329,6 +333,9 @@ extension RunResult {
                                                             ("hcv_usd", assessment.hcv),
                                                             ("topup_usd", assessment.topup),
                                                             ("excess_usd", assessment.excess)]),
-                  book: book, fileIndex: fileIndex, canonicalPositions: positions, fileOrder: fileOrder, shard: shard)
+                  book: book, fileIndex: fileIndex, canonicalPositions: positions, fileOrder: fileOrder, shard: shard,
+                  bookFigures: BookFigures(book: book, assessment: assessment, parametric: parametric, stress: stress,
+                                           rebalancing: rebalancing, config: market.config,
+                                           tickers: market.loaded.schedule.tickers, fileIndex: fileIndex))
     }
 }

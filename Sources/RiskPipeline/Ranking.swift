@@ -1,6 +1,6 @@
 /// Which accounts the summary and the report call the riskiest.
 public enum RiskRanking {
-    /// Accounts with debt, lowest health factor first; ties by larger parametric VaR, then book order.
+    /// Accounts with debt, lowest health factor first; ties by larger parametric VaR, then file order (positions.csv).
     /// Accounts without debt have no ratio and are never listed.
     public static func riskiest(_ result: RunResult, count: Int) -> [Int] {
         riskiest(collateralRatio: result.assessment.collateralRatio, valueAtRisk: result.parametric.valueAtRisk,
@@ -8,7 +8,7 @@ public enum RiskRanking {
     }
 
     /// Indices of the `count` riskiest accounts: lowest collateral ratio first, then larger VaR, then earlier in
-    /// book order (`bookOrder[a]`, the account's place in positions.csv; the index itself when nil); accounts
+    /// file order (`bookOrder[a]`, the account's place in positions.csv; the index itself when nil); accounts
     /// without a ratio (no debt) or flagged invalid are left out.
     public static func riskiest(collateralRatio ratio: [Double], valueAtRisk: [Double], invalid: [Bool],
                                 bookOrder: [Int]? = nil, count: Int) -> [Int] {

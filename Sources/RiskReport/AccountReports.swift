@@ -40,7 +40,18 @@ public enum AccountColumns {
             Column("turnover_usd") { .number(rb.turnover[$0]) },
             Column("cost_usd") { .number(rb.cost[$0]) },
             Column("rebalance_reason") { .text(rb.reason[$0]) },
-        ]
+        ] + figureColumns(r.accountFigures)
+    }
+
+    /// The declared figures after the fixed columns, in the order the run set them.
+    static func figureColumns(_ figures: AccountFigures) -> [Column<Int>] {
+        zip(figures.columns, figures.values).map { column, values in
+            switch values {
+            case .numbers(let v): return Column(column.name) { .number(v[$0]) }
+            case .integers(let v): return Column(column.name) { v[$0].map { .integer($0) } ?? .empty }
+            case .texts(let v): return Column(column.name) { v[$0].isEmpty ? .empty : .text(v[$0]) }
+            }
+        }
     }
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
@@ -83,7 +94,7 @@ public enum HoldingColumns {
         ]
     }
 
-    /// Every row in order: each account's holdings (book order), then the assets it only buys.
+    /// Every row in order: each account's holdings (positions.csv order), then the assets it only buys.
     /// Stored as three Int32 arrays (12 bytes a row).
     struct RowIndex: Sendable {
         var account: [Int32] = []

@@ -123,13 +123,13 @@ public enum HTMLReport {
             + "ok otherwise (accounts without debt are ok).")
         page.append("<div class=\"kpis\">")
         for s in AccountStatus.allCases {
-            let n = t.status[s] ?? 0
+            let n = t.count(s)
             let share = t.valid > 0 ? Double(n) / Double(t.valid) : .nan
             page.kpi("status-\(s.rawValue)", statusName(s), HumanNumber.count(n),
                      note: "\(HumanNumber.percent(share)) of \(HumanNumber.count(t.valid)) accounts", tone: s.rawValue)
         }
         page.append("</div>\n")
-        var rows = [StackedBarChart.Row(label: "Today", values: AccountStatus.allCases.map { Double(t.status[$0] ?? 0) },
+        var rows = [StackedBarChart.Row(label: "Today", values: AccountStatus.allCases.map { Double(t.count($0)) },
                                         emphasised: true)]
         for s in f.chartedScenarios {
             let row = r.stress.scenarios[s]
@@ -173,8 +173,7 @@ public enum HTMLReport {
                                      markers: markers, xTitle: "Health factor", yTitle: "Accounts",
                                      overflowLabel: "≥ \(HumanNumber.compact(hist.upper, trimmed: true))")
         page.append(chart.render(label: "Histogram of health factors"))
-        let below = hist.counts.prefix(Int((1 / hist.binWidth).rounded())).reduce(0) { $0 + $1.reduce(0, +) }
-        page.append("<p class=\"muted\">\(HumanNumber.count(below, "account")) below 1.00; "
+        page.append("<p class=\"muted\">\(HumanNumber.count(hist.belowOne, "account")) below 1.00; "
             + "\(HumanNumber.count(hist.overflow)) at or above \(HumanNumber.compact(hist.upper, trimmed: true)); "
             + "\(HumanNumber.count(f.totals.valid - hist.accounts, "account")) without debt (no health factor).</p>\n")
         page.close()
@@ -182,7 +181,7 @@ public enum HTMLReport {
 
     static func riskiest(_ r: RunResult, into page: inout Page) {
         let a = r.assessment, p = r.parametric, c = r.config
-        let ranked = RiskRanking.riskiest(r, count: riskiestCount)
+        let ranked = r.bookFigures.riskiest
         page.open("riskiest", lead: "The \(riskiestCount) accounts with debt and the lowest health factor (ties: larger "
             + "parametric VaR first). VaR at \(percentText(c.confidence)), \(horizonText(c.horizonDays)); P(liq.) is the "
             + "Monte Carlo probability of being liquidatable at the horizon; σ to liq. the distance to liquidation in "
@@ -248,7 +247,7 @@ public enum HTMLReport {
         page.append("<div><h3>Component VaR of the same assets</h3>"
             + risk.render(label: "Component VaR by asset") + "</div></div>\n")
         let totalCollateral = f.totals.collateral
-        let totalComponent = f.assets.reduce(0) { $0 + $1.componentVaR }
+        let totalComponent = f.book.assetComponentVaR
         page.append("<table class=\"assets\"><thead><tr><th>Asset</th><th class=\"n\">Collateral</th><th class=\"n\">Share</th>"
             + "<th class=\"n\">HCV</th><th class=\"n\">Avg haircut</th><th class=\"n\">Debt</th><th class=\"n\">Net</th>"
             + "<th class=\"n\">Component VaR</th><th class=\"n\">Share of VaR</th><th class=\"n\">Accounts</th></tr></thead><tbody>\n")
@@ -334,15 +333,7 @@ public enum HTMLReport {
             page.close()
             return
         }
-        // Bought and sold USD per asset over every account's trades.
-        let n = r.schedule.count
-        var bought = [Double](repeating: 0, count: n), sold = [Double](repeating: 0, count: n)
-        for t in 0 ..< rb.rows.count {
-            let trade = rb.rows.tradeUSD[t], j = Int(rb.rows.asset[t])
-            if trade > 0 { bought[j] += trade } else { sold[j] -= trade }
-        }
-        let traded: [Double] = (0 ..< n).map { bought[$0] + sold[$0] }
-        let order: [Int] = (0 ..< n).filter { traded[$0] > 0 }.sorted { traded[$0] > traded[$1] }
+        let flows = f.book.flows
         let scope = HTML.escape(c.rebalance.rawValue), objective = HTML.escape(c.objective.rawValue)
         let inScope = HumanNumber.count(rb.inScope, "account")
         let rebalanced = HumanNumber.count(rb.counts[.rebalanced] ?? 0)
@@ -354,23 +345,23 @@ public enum HTMLReport {
         summary += "\(rebalanced) rebalanced, \(unchanged) unchanged, \(topups) still need a top-up, \(failed) failed. "
         summary += "Turnover \(turnover), trading costs \(costs).</p>\n"
         page.append(summary)
-        guard !order.isEmpty else {
+        guard !flows.isEmpty else {
             page.note("The optimized targets trade nothing.")
             page.close()
             return
         }
-        let top = Array(order.prefix(chartedAssets))
+        let top = Array(flows.prefix(chartedAssets))
         let chart = HorizontalBarChart(
             series: [ChartSeries(name: "Bought", color: Palette.collateral), ChartSeries(name: "Sold", color: Palette.debt)],
-            rows: top.map { HorizontalBarChart.Row(label: CSVText.neutralised(r.schedule.tickers[$0]), values: [bought[$0], sold[$0]]) },
+            rows: top.map { HorizontalBarChart.Row(label: CSVText.neutralised($0.ticker), values: [$0.bought, $0.sold]) },
             axisTitle: "USD", format: { HumanNumber.compact($0) }, tickFormat: { HumanNumber.compact($0, trimmed: true) })
         page.append("<div class=\"charts\"><div><h3>Bought and sold, top \(top.count) assets by traded value</h3>"
             + chart.render(label: "Rebalancing flows by asset") + "</div></div>\n")
         page.append("<table class=\"assets\"><thead><tr><th>Asset</th><th class=\"n\">Bought</th><th class=\"n\">Sold</th>"
             + "<th class=\"n\">Net flow</th></tr></thead><tbody>\n")
-        for j in order.prefix(tabulatedAssets) {
-            page.append("<tr>" + idCell(r.schedule.tickers[j]) + moneyCell(bought[j]) + moneyCell(sold[j])
-                + moneyCell(rb.netFlows[j]) + "</tr>\n")
+        for flow in flows.prefix(tabulatedAssets) {
+            page.append("<tr>" + idCell(flow.ticker) + moneyCell(flow.bought) + moneyCell(flow.sold)
+                + moneyCell(flow.net) + "</tr>\n")
         }
         page.append("</tbody></table>\n")
         page.close()
@@ -412,8 +403,8 @@ public enum HTMLReport {
                 + (r.covariance.clippedEigenvalues > 0 ? ", \(r.covariance.clippedEigenvalues) eigenvalues clipped" : "")),
             ("Monte Carlo factor", HTML.escape(SummaryReport.factorDescription(r.monteCarloFactor))),
         ]
-        if r.assessment.invalid.contains(true) {
-            facts.append(("Invalid accounts", HumanNumber.count(r.assessment.invalid.filter { $0 }.count)))
+        if r.bookFigures.totals.invalid > 0 {
+            facts.append(("Invalid accounts", HumanNumber.count(r.bookFigures.totals.invalid)))
         }
         for (key, value) in facts { page.append("<tr><th>\(key)</th><td>\(value)</td></tr>") }
         page.append("</tbody></table>\n<h3>Phases</h3><table class=\"kv phases\"><tbody>")

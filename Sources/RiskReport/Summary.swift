@@ -1,4 +1,4 @@
-import Crypto
+import OutputFolder
 import Foundation
 import Rebalancing
 import RiskInput
@@ -9,40 +9,11 @@ import RiskPipeline
 /// summary.json (SPEC §4): run metadata, book totals, status counts, riskiest accounts, warnings.
 /// `not_computed` lists the figures a run skipped (empty today: every figure is computed).
 public enum SummaryReport {
-    public static let riskiestCount = 20
+    public static let riskiestCount = BookFigures.riskiestCount
 
     public static func render(_ r: RunResult, inputChecksums: [(String, String)], wallSeconds: Double) -> String {
-        let a = r.assessment, p = r.parametric
-        var collateral = 0.0, debt = 0.0, hcv = 0.0
-        for i in 0 ..< r.book.accountCount where !a.invalid[i] {
-            collateral += a.collateral[i]
-            debt += a.debt[i]
-            hcv += a.hcv[i]
-        }
-        var counts: [AccountStatus: Int] = [:]
-        for (i, s) in a.status.enumerated() where !a.invalid[i] { counts[s, default: 0] += 1 }
+        let p = r.parametric, totals = r.bookFigures.totals
         let phases: [(String, JSONValue)] = Phase.summaryOrder.map { ($0.rawValue, .number(r.timings.seconds[$0] ?? 0)) }
-        let riskiest = RiskRanking.riskiest(r, count: riskiestCount).map { i -> JSONValue in
-            .object([
-                ("account", .string(r.book.accountIDs[i])),
-                ("status", .string(a.status[i].rawValue)),
-                ("collateral_ratio", .finite(a.collateralRatio[i])),
-                ("health_factor", .finite(a.healthFactor(i, config: r.config))),
-                ("collateral_usd", .finite(a.collateral[i])),
-                ("debt_usd", .finite(a.debt[i])),
-                ("var_param", .finite(p.valueAtRisk[i])),
-                ("var_hist", .finite(r.historical.valueAtRisk[i])),
-                ("var_mc", .finite(r.monteCarlo.valueAtRisk[i])),
-                ("liquidation_probability", .finite(r.monteCarlo.liquidationProbability[i])),
-                ("liquidation_buffer_usd", .finite(a.liquidationBuffer[i])),
-                ("liquidation_sigma", .finite(p.liquidationSigma[i])),
-                ("liquidation_scenario", .string(p.liquidationScenario[i])),
-                ("topup_usd", .finite(a.topup[i])),
-                ("worst_scenario", r.stress.worstScenario[i] >= 0
-                    ? .string(r.stressScenarios.names[r.stress.worstScenario[i]]) : .null),
-                ("worst_scenario_loss_usd", .finite(r.stress.worstScenarioLoss[i])),
-            ])
-        }
         let summary: JSONValue = .object([
             ("engine", .string("ballast")),
             ("engine_version", .string(EngineVersion.current)),
@@ -56,7 +27,7 @@ public enum SummaryReport {
             ("peak_rss_bytes", .integer(ProcessStatistics.peakResidentBytes)),
             ("counts", .object([
                 ("accounts", .integer(r.book.accountCount)),
-                ("invalid_accounts", .integer(a.invalid.filter { $0 }.count)),
+                ("invalid_accounts", .integer(totals.invalid)),
                 ("holdings", .integer(r.book.holdingCount)),
                 ("assets", .integer(r.schedule.count)),
                 ("price_rows", .integer(r.input.prices.rowCount)),
@@ -89,10 +60,10 @@ public enum SummaryReport {
                 ("clipped_eigenvalues", .integer(r.covariance.clippedEigenvalues)),
             ])),
             ("book", .object([
-                ("collateral_usd", .number(collateral)),
-                ("debt_usd", .number(debt)),
-                ("equity_usd", .number(collateral - debt)),
-                ("hcv_usd", .number(hcv)),
+                ("collateral_usd", .number(totals.collateral)),
+                ("debt_usd", .number(totals.debt)),
+                ("equity_usd", .number(totals.equity)),
+                ("hcv_usd", .number(totals.hcv)),
                 ("var_param", .finite(p.bookValueAtRisk)),
                 ("es_param", .finite(p.bookExpectedShortfall)),
                 ("var_hist", .finite(r.historical.bookValueAtRisk)),
@@ -100,30 +71,61 @@ public enum SummaryReport {
                 ("var_mc", .finite(r.monteCarlo.bookValueAtRisk)),
                 ("es_mc", .finite(r.monteCarlo.bookExpectedShortfall)),
             ])),
-            ("status_counts", .object(AccountStatus.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
-            ("stress", .array(r.stress.scenarios.enumerated().map { i, row in
-                let source: JSONValue
-                switch r.stressScenarios.sources[i] {
-                case .hypothetical: source = .string("scenarios.csv")
-                case .replay(let start, let end): source = .string("replay \(start)..\(end)")
-                }
-                return .object([
-                    ("scenario", .string(row.name)),
-                    ("source", source),
-                    ("total_loss_usd", .finite(row.totalLossUSD)),
-                    ("accounts_ok", .integer(row.accountsOK)),
-                    ("accounts_margin_call", .integer(row.accountsMarginCall)),
-                    ("accounts_liquidatable", .integer(row.accountsLiquidatable)),
-                    ("newly_liquidatable", .integer(row.newlyLiquidatable)),
-                    ("shortfall_usd", .finite(row.shortfallUSD)),
-                ])
-            })),
-            ("riskiest_accounts", .array(riskiest)),
+            ("status_counts", .object(AccountStatus.allCases.map { ($0.rawValue, .integer(totals.count($0))) })),
+            ("stress", stressJSON(r)),
+            ("riskiest_accounts", riskiestJSON(r)),
             ("rebalance", rebalanceJSON(r)),
             ("not_computed", .array([])),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
         return summary.rendered()
+    }
+
+    /// The riskiest accounts (`BookFigures.riskiest`), one object each.
+    static func riskiestJSON(_ r: RunResult) -> JSONValue {
+        let a = r.assessment, p = r.parametric
+        return .array(r.bookFigures.riskiest.map { i -> JSONValue in
+            .object([
+                ("account", .string(r.book.accountIDs[i])),
+                ("status", .string(a.status[i].rawValue)),
+                ("collateral_ratio", .finite(a.collateralRatio[i])),
+                ("health_factor", .finite(a.healthFactor(i, config: r.config))),
+                ("collateral_usd", .finite(a.collateral[i])),
+                ("debt_usd", .finite(a.debt[i])),
+                ("var_param", .finite(p.valueAtRisk[i])),
+                ("var_hist", .finite(r.historical.valueAtRisk[i])),
+                ("var_mc", .finite(r.monteCarlo.valueAtRisk[i])),
+                ("liquidation_probability", .finite(r.monteCarlo.liquidationProbability[i])),
+                ("liquidation_buffer_usd", .finite(a.liquidationBuffer[i])),
+                ("liquidation_sigma", .finite(p.liquidationSigma[i])),
+                ("liquidation_scenario", .string(p.liquidationScenario[i])),
+                ("topup_usd", .finite(a.topup[i])),
+                ("worst_scenario", r.stress.worstScenario[i] >= 0
+                    ? .string(r.stressScenarios.names[r.stress.worstScenario[i]]) : .null),
+                ("worst_scenario_loss_usd", .finite(r.stress.worstScenarioLoss[i])),
+            ])
+        })
+    }
+
+    /// The stress table, one object per scenario in scenario order.
+    static func stressJSON(_ r: RunResult) -> JSONValue {
+        .array(r.stress.scenarios.enumerated().map { i, row in
+            let source: JSONValue
+            switch r.stressScenarios.sources[i] {
+            case .hypothetical: source = .string("scenarios.csv")
+            case .replay(let start, let end): source = .string("replay \(start)..\(end)")
+            }
+            return .object([
+                ("scenario", .string(row.name)),
+                ("source", source),
+                ("total_loss_usd", .finite(row.totalLossUSD)),
+                ("accounts_ok", .integer(row.accountsOK)),
+                ("accounts_margin_call", .integer(row.accountsMarginCall)),
+                ("accounts_liquidatable", .integer(row.accountsLiquidatable)),
+                ("newly_liquidatable", .integer(row.newlyLiquidatable)),
+                ("shortfall_usd", .finite(row.shortfallUSD)),
+            ])
+        })
     }
 
     static func rebalanceJSON(_ r: RunResult) -> JSONValue {

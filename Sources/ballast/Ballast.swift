@@ -6,7 +6,9 @@ import Logging
 import RiskInput
 import RiskModel
 import RiskPipeline
+import OutputFolder
 import RiskReport
+import Sharding
 
 /// The command line: maps options to a configuration, calls the pipeline, picks the writers. No risk logic here.
 struct Ballast: ParsableCommand {
@@ -157,15 +159,15 @@ extension Ballast {
             let logger = Console.logger(quiet: quiet)
             let result: RunResult
             do {
-                result = try ShardReport.merge(parts.map { URL(fileURLWithPath: $0) }, to: URL(fileURLWithPath: out),
-                                               bookDirectory: book.map { URL(fileURLWithPath: $0) }, threads: threads,
-                                               progress: progress)
+                result = try MergedReport.write(parts.map { URL(fileURLWithPath: $0) }, to: URL(fileURLWithPath: out),
+                                                bookDirectory: book.map { URL(fileURLWithPath: $0) }, threads: threads,
+                                                progress: progress)
             } catch {
                 switch error {
-                case .parts(let lines):
+                case .merge(.parts(let lines)):
                     Console.fail(progress, lines)
                     throw ExitCode(2)
-                case .pipeline(.input(let issues)):
+                case .merge(.pipeline(.input(let issues))):
                     Console.fail(progress, issues.map(\.description))
                     throw ExitCode(2)
                 default:

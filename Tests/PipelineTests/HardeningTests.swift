@@ -3,6 +3,7 @@ import RiskInput
 import RiskModel
 import RiskPipeline
 import RiskReport
+import Sharding
 import Testing
 
 /// Regression tests of the hostile-input defects: values that overflowed or exhausted memory, inputs that are not

@@ -1,4 +1,5 @@
 import Foundation
+@testable import OutputFolder
 @testable import RiskReport
 import Synchronization
 import Testing

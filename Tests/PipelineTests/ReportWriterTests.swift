@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+@testable import OutputFolder
 @testable import RiskReport
 import Testing
 

@@ -3,6 +3,7 @@ import Foundation
 import RiskModel
 import RiskPipeline
 import RiskReport
+import Sharding
 import Testing
 
 /// Sharded runs under non-default settings (issue 18): horizon_days 10 (every √h of the merge's book-level
@@ -46,7 +47,7 @@ import Testing
             return part
         }
         let merged = root.appendingPathComponent("merged")
-        _ = try ShardReport.merge(parts, to: merged, threads: 2)
+        _ = try MergedReport.write(parts, to: merged, threads: 2)
         for file in ["accounts.csv", "holdings.csv", "stress.csv"] {
             #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: merged.appendingPathComponent(file)),
                     "\(file) differs")

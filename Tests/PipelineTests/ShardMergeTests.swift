@@ -4,6 +4,7 @@ import Foundation
 import RiskModel
 import RiskPipeline
 import RiskReport
+import Sharding
 import Testing
 
 /// Sharded runs (issue 8): the merge of any N-way split equals one run of the whole book, byte for byte in the CSV
@@ -77,7 +78,7 @@ import Testing
             let parts = try Self.runShards(book, count: shards, root: root)
             let merged = root.appendingPathComponent("merged")
             // The parts in another order than their indices: the merge sorts them out.
-            let result = try ShardReport.merge(parts.reversed(), to: merged, threads: 2)
+            let result = try MergedReport.write(parts.reversed(), to: merged, threads: 2)
             #expect(result.book.accountCount == result.input.book.accountCount)
             for file in ["accounts.csv", "holdings.csv", "stress.csv"] {
                 let a = try Data(contentsOf: whole.appendingPathComponent(file))
@@ -119,7 +120,7 @@ import Testing
         let out = root.appendingPathComponent("report")
         func refusal(_ list: [URL]) -> String? {
             do {
-                try ShardReport.merge(list, to: out, threads: 1)
+                try MergedReport.write(list, to: out, threads: 1)
                 return nil
             } catch {
                 return "\(error)"
@@ -137,7 +138,7 @@ import Testing
         #expect(otherPart?.contains("input files differs") == true, "\(otherPart ?? "merged")")
         // The right parts, but the merge pointed at another book than the one the shards read.
         do {
-            try ShardReport.merge(parts, to: out, bookDirectory: Self.books[1].directory, threads: 1)
+            try MergedReport.write(parts, to: out, bookDirectory: Self.books[1].directory, threads: 1)
             Issue.record("merged against another book")
         } catch {
             #expect("\(error)".contains("differ from the ones the shards read"), "\(error)")

@@ -7,8 +7,7 @@ import Testing
 /// accuracy in units of C) with bounds counted active within 1e-9.
 @Suite struct QPSolverTests {
     func solved(_ data: QPData, _ solver: QPSolver = QPSolver()) -> QPSolver {
-        data.load(into: solver)
-        let outcome = solver.solve()
+        let outcome = solver.solve(data.problem)
         guard case .solved = outcome else {
             Issue.record("expected solved, got \(outcome)")
             return solver
@@ -49,8 +48,7 @@ import Testing
             coverageValue: [0.88, 0.63, 0.98, 0.97], coverageCost: [0.0002, 0.0033, 0.0001, 0.0001],
             coverageFloor: 0.837489794806631)
         let solver = QPSolver()
-        data.load(into: solver)
-        let outcome = solver.solve(maxIterations: 120)
+        let outcome = solver.solve(data.problem, maxIterations: 120)
         guard case .solved = outcome else {
             Issue.record("expected solved, got \(outcome)")
             return
@@ -128,8 +126,7 @@ import Testing
         #expect(abs(solver.solution[0] - 0.5) <= 1e-9)
         #expect(solver.zeta > 0)
         data.coverageFloor = 0.95
-        data.load(into: solver)
-        guard case .infeasible(let best) = solver.solve() else { Issue.record("expected infeasible"); return }
+        guard case .infeasible(let best) = solver.solve(data.problem) else { Issue.record("expected infeasible"); return }
         #expect(abs(best - 0.9) <= 1e-12)
     }
 
@@ -213,8 +210,7 @@ import Testing
             // (b) the QP solver on the same LP.
             let lp = QPData(quadratic: [Double](repeating: 0, count: n * n), linear: g.map { -$0 }, current: c, upper: u,
                             costWeight: k, coverageValue: g, coverageCost: k, coverageFloor: -.infinity)
-            lp.load(into: solver)
-            let outcome = solver.solve()
+            let outcome = solver.solve(lp.problem)
             #expect(outcome == .solved(iterations: solver.iterations))
             #expect(abs(-solver.objective - best) <= 1e-9, "trial \(trial): QP \(-solver.objective) vs greedy \(best)")
         }

@@ -17,9 +17,10 @@ struct QPData {
     var coverageFloor: Double
     var n: Int { current.count }
 
-    func load(into solver: QPSolver) {
-        solver.setProblem(quadratic: quadratic, linear: linear, current: current, upper: upper, costWeight: costWeight,
-                          coverageValue: coverageValue, coverageCost: coverageCost, coverageFloor: coverageFloor)
+    /// The solver's form of the problem.
+    var problem: QPProblem {
+        QPProblem(quadratic: quadratic, linear: linear, current: current, upper: upper, costWeight: costWeight,
+                  coverageValue: coverageValue, coverageCost: coverageCost, coverageFloor: coverageFloor)
     }
 
     func objective(_ y: [Double]) -> Double {

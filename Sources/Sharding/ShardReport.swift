@@ -1,13 +1,14 @@
 import Crypto
 import Dispatch
 import Foundation
+import OutputFolder
 import RiskInput
 import RiskMetrics
 import RiskModel
 import RiskPipeline
 import Rebalancing
 
-/// The partial report of `ballast run --shard I/N` and `ballast merge` (issue 8).
+/// The partial report of `ballast run --shard I/N` and the merge of `ballast merge`.
 ///
 /// A shard computes the accounts of its canonical units (`AccountOrder`) exactly as a whole run computes them —
 /// same blocks, same kernels, same market — and writes, instead of CSV files, everything a merge needs to
@@ -16,8 +17,8 @@ import Rebalancing
 /// inputs' SHA-256, effective configuration, shard I of N). The merge checks that the parts belong together, loads
 /// the same book, recomputes the market (covariance, scenario moves, Monte Carlo paths: deterministic), puts the
 /// parts' figures back in canonical order, recomputes the book-level figures from them (book VaR/ES from the
-/// summed exposures, stress totals in block order, rebalancing totals) and writes the report with the same writer
-/// as a whole run: the same bytes.
+/// summed exposures, stress totals in block order, rebalancing totals) into the `RunResult` a whole run would have
+/// returned: written by the same writers, it gives the same bytes.
 public enum ShardReport {
     public static let archiveName = "part.ballast"
     public static let headerName = "part.json"
@@ -62,14 +63,12 @@ public enum ShardReport {
         case parts([String])
         /// The book could not be loaded or computed again.
         case pipeline(PipelineError)
-        case report(ReportWriter.Failure)
         case cannotWrite(String)
 
         public var description: String {
             switch self {
             case .parts(let lines): return lines.joined(separator: "\n")
             case .pipeline(let error): return error.description
-            case .report(let error): return error.description
             case .cannotWrite(let reason): return reason
             }
         }
@@ -80,14 +79,14 @@ public enum ShardReport {
     /// Writes the shard's part into `destination` atomically (a staging folder renamed in, as for a report).
     public static func write(_ r: RunResult, options: RunOptions, to destination: URL) throws(Failure) {
         guard let shard = r.shard else { preconditionFailure("ShardReport.write needs a shard's result") }
-        let sums = SummaryReport.checksums(of: r.input)
+        let sums = r.input.inputChecksums.map { ($0.name, $0.sha256) }
         let header = Header(format: format, engineVersion: EngineVersion.current, shardIndex: shard.index,
                             shardCount: shard.count, unitSize: AccountOrder.unitSize,
                             accounts: r.input.book.accountCount, holdings: r.input.book.holdingCount,
                             bookDirectory: options.bookDirectory.standardizedFileURL.path,
                             configFile: options.configFile?.standardizedFileURL.path, overrides: options.overrides,
                             inputsSHA256: sums.map { [$0.0, $0.1] },
-                            config: SummaryReport.configJSON(r.config).rendered())
+                            config: configText(r.config))
         let headerBytes: Data
         do {
             let encoder = JSONEncoder()
@@ -96,16 +95,7 @@ public enum ShardReport {
         } catch {
             throw .cannotWrite("cannot encode the part header: \(error)")
         }
-        var archive = ResultArchive(header: headerBytes)
-        let holdings = "book.holdingCount"
-        archive.put("book.positions", .account, ints: r.canonicalPositions)
-        archive.put(holdings, .account, ints: (0 ..< r.book.accountCount).map { r.book.holdings(of: $0).count })
-        r.assessment.archive(into: &archive, prefix: "assessment.", holdingCounts: holdings)
-        r.parametric.archive(into: &archive, prefix: "parametric.", holdingCounts: holdings)
-        r.historical.archive(into: &archive, prefix: "historical.")
-        r.monteCarlo.archive(into: &archive, prefix: "monteCarlo.")
-        r.stress.archive(into: &archive, prefix: "stress.", scenarioCount: r.stressScenarios.count)
-        r.rebalancing.archive(into: &archive, prefix: "rebalance.")
+        let archive = ResultArchive.of(r, header: headerBytes)
         do {
             let folder = try ReportFolder(destination: destination)
             do {
@@ -133,20 +123,48 @@ public enum ShardReport {
 
     // MARK: - Merge side
 
-    /// Reads, checks and merges the parts in `partDirectories` and writes the whole report into `destination`.
+    /// Reads, checks and merges the parts in `partDirectories` into the whole run's result.
     /// `bookDirectory` replaces the book path the shards recorded (the book must be the same: its SHA-256 are
     /// checked). Nothing is written when a part is missing, duplicated, unreadable or from another run.
     @discardableResult
-    public static func merge(_ partDirectories: [URL], to destination: URL, bookDirectory: URL? = nil, threads: Int,
+    public static func merge(_ partDirectories: [URL], bookDirectory: URL? = nil, threads: Int,
                              progress: any RunProgress = SilentProgress()) throws(Failure) -> RunResult {
-        let started = DispatchTime.now()
         var timings = PhaseTimings()
         progress.begin(.load, detail: "\(partDirectories.count) part\(partDirectories.count == 1 ? "" : "s")")
-        // 1. Headers: every part readable, all of one run, each shard exactly once.
-        var headers: [Header] = []
-        var data: [Data] = []
+        var parts = try readParts(partDirectories)
+        try checkOneRun(parts)
+        let first = parts[0].header
+        // The same book and configuration, and the market computed again.
+        let options = RunOptions(bookDirectory: bookDirectory ?? URL(fileURLWithPath: first.bookDirectory),
+                                 configFile: first.configFile.map { URL(fileURLWithPath: $0) },
+                                 overrides: first.overrides, threads: threads)
+        let market: MarketContext
+        do { market = try RiskPipeline.prepare(options, timings: &timings, progress: progress) } catch {
+            throw .pipeline(error)
+        }
+        try checkSameBook(market, options: options, header: first)
+        let merged = try mergedArchive(parts)
+        parts = []  // the parts' bytes are not needed any more: free them before the assembly
+        do {
+            return try Assembly.assemble(market: market, archive: merged, threads: threads, timings: timings)
+        } catch {
+            throw .pipeline(error)
+        }
+    }
+
+    /// A part as read: where it is, its header and its verified archive bytes.
+    struct Part {
+        let directory: URL
+        let header: Header
+        let bytes: Data
+        var path: String { directory.appendingPathComponent(archiveName).path }
+    }
+
+    /// Every part readable, undamaged (SHA-256 trailer), with a readable header; all problems at once.
+    static func readParts(_ directories: [URL]) throws(Failure) -> [Part] {
+        var parts: [Part] = []
         var problems: [String] = []
-        for directory in partDirectories {
+        for directory in directories {
             let path = directory.appendingPathComponent(archiveName).path
             guard let file = FileManager.default.contents(atPath: path) else {
                 problems.append("\(directory.path): no \(archiveName) (not a shard's output, or the shard has not finished)")
@@ -159,70 +177,73 @@ public enum ShardReport {
             }
             do {
                 let header = try JSONDecoder().decode(Header.self, from: try ResultArchive.header(of: bytes, path: path))
-                headers.append(header)
-                data.append(bytes)
+                parts.append(Part(directory: directory, header: header, bytes: bytes))
             } catch {
                 problems.append("\(path): unreadable part header (written by another version of Ballast?): rerun the shard")
             }
         }
         guard problems.isEmpty else { throw .parts(problems) }
-        guard let first = headers.first else { throw .parts(["ballast merge: no parts given"]) }
-        for (k, header) in headers.enumerated() {
-            for ((field, expected), (_, actual)) in zip(first.identity(), header.identity()) where expected != actual {
-                problems.append("\(partDirectories[k].path): \(field) differs from \(partDirectories[0].path) "
+        guard !parts.isEmpty else { throw .parts(["ballast merge: no parts given"]) }
+        return parts
+    }
+
+    /// All parts of one run of this engine, each shard exactly once.
+    static func checkOneRun(_ parts: [Part]) throws(Failure) {
+        let first = parts[0]
+        var problems: [String] = []
+        for part in parts {
+            for ((field, expected), (_, actual)) in zip(first.header.identity(), part.header.identity()) where expected != actual {
+                problems.append("\(part.directory.path): \(field) differs from \(first.directory.path) "
                     + "(parts of different runs cannot be merged)")
             }
         }
         guard problems.isEmpty else { throw .parts(problems) }
-        guard first.format == format, first.engineVersion == EngineVersion.current else {
-            throw .parts(["\(partDirectories[0].path): written by engine \(first.engineVersion) (part format "
-                + "\(first.format)); this is \(EngineVersion.current) (format \(format)): rerun the shards"])
+        guard first.header.format == format, first.header.engineVersion == EngineVersion.current else {
+            throw .parts(["\(first.directory.path): written by engine \(first.header.engineVersion) (part format "
+                + "\(first.header.format)); this is \(EngineVersion.current) (format \(format)): rerun the shards"])
         }
         var seen = [Int: Int]()
-        for (k, header) in headers.enumerated() {
-            if let other = seen[header.shardIndex] {
-                problems.append("\(partDirectories[k].path): shard \(header.shardIndex)/\(header.shardCount) is also "
-                    + "\(partDirectories[other].path) (duplicated shard)")
+        for (k, part) in parts.enumerated() {
+            if let other = seen[part.header.shardIndex] {
+                problems.append("\(part.directory.path): shard \(part.header.shardIndex)/\(part.header.shardCount) is also "
+                    + "\(parts[other].directory.path) (duplicated shard)")
             }
-            seen[header.shardIndex] = k
+            seen[part.header.shardIndex] = k
         }
-        let missing = (0 ..< first.shardCount).filter { seen[$0] == nil }
+        let count = first.header.shardCount
+        let missing = (0 ..< count).filter { seen[$0] == nil }
         if !missing.isEmpty {
             problems.append("ballast merge: missing shard\(missing.count > 1 ? "s" : "") "
-                + missing.map { "\($0)/\(first.shardCount)" }.joined(separator: ", ")
+                + missing.map { "\($0)/\(count)" }.joined(separator: ", ")
                 + " (run \(missing.count > 1 ? "them" : "it"), or retry the failed array tasks, then merge again)")
         }
         guard problems.isEmpty else { throw .parts(problems) }
+    }
 
-        // 2. The same book and configuration, and the market computed again.
-        let options = RunOptions(bookDirectory: bookDirectory ?? URL(fileURLWithPath: first.bookDirectory),
-                                 configFile: first.configFile.map { URL(fileURLWithPath: $0) },
-                                 overrides: first.overrides, threads: threads)
-        let market: MarketContext
-        do { market = try RiskPipeline.prepare(options, timings: &timings, progress: progress) } catch {
-            throw .pipeline(error)
-        }
-        let sums = SummaryReport.checksums(of: market.loaded)
-        if sums.map({ [$0.0, $0.1] }) != first.inputsSHA256 {
+    /// The book the merge loaded is the one the shards read, under the same configuration.
+    static func checkSameBook(_ market: MarketContext, options: RunOptions, header: Header) throws(Failure) {
+        let sums = market.loaded.inputChecksums.map { [$0.name, $0.sha256] }
+        if sums != header.inputsSHA256 {
             throw .parts(["\(options.bookDirectory.path): the book's files differ from the ones the shards read "
                 + "(SHA-256 changed): rerun the shards on this book"])
         }
-        if SummaryReport.configJSON(market.config).rendered() != first.config {
+        if configText(market.config) != header.config {
             throw .parts(["\(options.bookDirectory.path): the effective configuration differs from the shards' "
                 + "(config file changed?): rerun the shards"])
         }
+    }
 
-        // 3. The parts' arrays, back in canonical order.
+    /// The parts' arrays, each part's accounts checked to be its shard's, merged back in canonical order.
+    static func mergedArchive(_ parts: [Part]) throws(Failure) -> ResultArchive {
+        let accounts = parts[0].header.accounts, count = parts[0].header.shardCount
         var archives: [ResultArchive] = []
         var positions: [[Int]] = []
-        for (k, bytes) in data.enumerated() {
-            let path = partDirectories[k].appendingPathComponent(archiveName).path
+        for part in parts {
             do {
-                let archive = try ResultArchive(serialized: bytes, path: path)
-                let expected = AccountOrder.positions(accountCount: first.accounts, shard: headers[k].shardIndex,
-                                                      of: first.shardCount)
-                guard try archive.ints("book.positions") == expected else {
-                    throw ResultArchive.Failure.mismatch("\(path): its accounts are not shard \(headers[k].shardIndex)/\(first.shardCount)'s")
+                let archive = try ResultArchive(serialized: part.bytes, path: part.path)
+                let expected = AccountOrder.positions(accountCount: accounts, shard: part.header.shardIndex, of: count)
+                guard try archive.ints(ResultKey.positions) == expected else {
+                    throw ResultArchive.Failure.mismatch("\(part.path): its accounts are not shard \(part.header.shardIndex)/\(count)'s")
                 }
                 archives.append(archive)
                 positions.append(expected)
@@ -230,27 +251,16 @@ public enum ShardReport {
                 throw .parts(["\(error)"])
             }
         }
-        let merged: ResultArchive
         do {
-            merged = try ResultArchive.merge(archives, positions: positions, accountCount: first.accounts)
+            return try ResultArchive.merge(archives, positions: positions, accountCount: accounts)
         } catch {
             throw .parts(["ballast merge: \(error)"])
         }
-        data = []
-        archives = []
-        let result: RunResult
-        do {
-            result = try RiskPipeline.assemble(market: market, archive: merged, threads: threads, timings: timings)
-        } catch {
-            throw .pipeline(error)
-        }
-        progress.begin(.report, detail: "writing \(destination.path)/")
-        do {
-            try ReportWriter.write(result, to: destination, runStarted: started)
-        } catch {
-            throw .report(error)
-        }
-        return result
+    }
+
+    /// The effective configuration as one line per key (what every part of one run must agree on).
+    static func configText(_ config: RiskConfig) -> String {
+        config.effectiveEntries.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
     }
 }
 

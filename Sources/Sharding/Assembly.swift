@@ -1,25 +1,27 @@
 import LinearAlgebra
 import RiskMetrics
 import RiskModel
+import RiskPipeline
 import Rebalancing
 
-extension RiskPipeline {
+/// Rebuilds a whole run's result from the merged parts of a sharded run.
+enum Assembly {
     /// The whole book's result from the merged parts of a sharded run (`ResultArchive.merge`, canonical order):
     /// the per-account and per-holding figures as the shards computed them, and the book-level figures
     /// recomputed here by the same functions a whole run uses, in the same order — so the result, and the report
     /// written from it, equal a whole run's.
-    public static func assemble(market: MarketContext, archive: ResultArchive, threads: Int,
+    static func assemble(market: MarketContext, archive: ResultArchive, threads: Int,
                                 timings: PhaseTimings) throws(PipelineError) -> RunResult {
         let loaded = market.loaded, config = market.config
         let fileIndex = market.canonicalOrder
         let book = loaded.book.subset(fileIndex)
         do {
-            let assessment = try CollateralAssessment(archive: archive, prefix: "assessment.")
-            var parametric = try ParametricRisk(archive: archive, prefix: "parametric.")
-            var historical = try ScenarioRisk(archive: archive, prefix: "historical.")
-            var monteCarlo = try ScenarioRisk(archive: archive, prefix: "monteCarlo.")
-            let stress = try StressResult(archive: archive, prefix: "stress.", scenarioNames: market.stressScenarios.names)
-            let rebalancing = try RebalancingResult(archive: archive, prefix: "rebalance.", assetCount: loaded.schedule.count)
+            let assessment = try CollateralAssessment(archive: archive, prefix: ResultKey.assessment)
+            var parametric = try ParametricRisk(archive: archive, prefix: ResultKey.parametric)
+            var historical = try ScenarioRisk(archive: archive, prefix: ResultKey.historical)
+            var monteCarlo = try ScenarioRisk(archive: archive, prefix: ResultKey.monteCarlo)
+            let stress = try StressResult(archive: archive, prefix: ResultKey.stress, scenarioNames: market.stressScenarios.names)
+            let rebalancing = try RebalancingResult(archive: archive, prefix: ResultKey.rebalancing, assetCount: loaded.schedule.count)
             let accounts = book.accountCount, holdings = book.holdingCount
             let sizes = [assessment.collateral.count, parametric.valueAtRisk.count, historical.valueAtRisk.count,
                          monteCarlo.valueAtRisk.count, stress.worstScenario.count, rebalancing.status.count]
@@ -45,10 +47,12 @@ extension RiskPipeline {
                                                                  confidence: config.confidence, lossScale: 1)
             monteCarlo.bookValueAtRisk = monteCarloBook.valueAtRisk
             monteCarlo.bookExpectedShortfall = monteCarloBook.expectedShortfall
-            return RunResult(market: market, assessment: assessment, parametric: parametric, historical: historical,
-                             monteCarlo: monteCarlo, monteCarloFactor: factor, stress: stress, rebalancing: rebalancing,
-                             book: book, fileIndex: fileIndex, positions: Array(0 ..< accounts), shard: nil,
-                             timings: timings, threads: threads)
+            var result = RunResult(market: market, assessment: assessment, parametric: parametric,
+                                   historical: historical, monteCarlo: monteCarlo, monteCarloFactor: factor, stress: stress,
+                                   rebalancing: rebalancing, book: book, fileIndex: fileIndex,
+                                   positions: Array(0 ..< accounts), shard: nil, timings: timings, threads: threads)
+            result.accountFigures = try AccountFigures(archive: archive, prefix: ResultKey.figures)
+            return result
         } catch let error as PipelineError {
             throw error
         } catch {
