@@ -81,7 +81,8 @@ public struct ReportFolder {
         Interruption.active.withLock { _ = $0.insert(path) }
         // A folder of a dead process that had our PID: ours to remove only if Ballast wrote it.
         Interruption.removeOwned(path)
-        guard mkdir(path, 0o777) == 0 else { throw .cannotCreate(path: path, reason: Posix.describe(errno)) }
+        let made = Interruption.create { mkdir(path, 0o777) == 0 ? 0 : errno }
+        guard made == 0 else { throw .cannotCreate(path: path, reason: Posix.describe(made)) }
         try write(Self.markerText, to: Self.markerName)
     }
 
@@ -240,7 +241,7 @@ enum Occupant: Equatable {
     case legacyReport
     case refused(String)
 
-    static let legacyNames: Set<String> = ["accounts.csv", "holdings.csv", "stress.csv", "summary.json", "report.html",
+    static let legacyNames: Set<String> = ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "summary.json", "report.html",
                                            "report.png", "part.ballast", "part.json"]
 
     static func of(_ path: String) -> Occupant {
@@ -288,7 +289,9 @@ struct ReportPublisher {
                 if try moveIn() { return nil }
             case .legacyReport:
                 // Ballast's by its file names: marked, so that it is removed like any report once swapped out.
-                try Posix.writeFile(place.path + "/" + ReportFolder.markerName, Array(ReportFolder.markerText.utf8))
+                // (The interruption lock is held here already: the file is created directly.)
+                try Posix.writeFile(place.path + "/" + ReportFolder.markerName, Array(ReportFolder.markerText.utf8),
+                                    holdingInterruptionLock: true)
                 if let previous = try exchange(registering: &active) { return previous }
             case .report, .empty:
                 if let previous = try exchange(registering: &active) { return previous }
@@ -468,6 +471,12 @@ enum Interruption {
         }
     }
 
+    /// Runs `makeEntry` (an open with O_CREAT, a mkdir) under the lock the signal cleanup holds until the process
+    /// exits: once a cleanup has begun, no thread can add an entry to a staging folder it is removing.
+    static func create<T>(_ makeEntry: () -> T) -> T {
+        active.withLock { _ in makeEntry() }
+    }
+
     static func cleanUp() {
         active.withLock { paths in
             for path in paths { removeOwned(path) }
@@ -531,8 +540,12 @@ enum Posix {
     static func isUnsupported(_ code: Int32) -> Bool { code == ENOSYS || code == EINVAL || code == EOPNOTSUPP }
 
     /// Writes `bytes` to a new file at `path` and fsyncs it.
-    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(ReportFolder.Failure) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+    /// Writes and fsyncs a new file. The file is created under the interruption lock (`Interruption.create`) unless
+    /// the caller holds it already.
+    static func writeFile(_ path: String, _ bytes: [UInt8],
+                          holdingInterruptionLock: Bool = false) throws(ReportFolder.Failure) {
+        let openFile = { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666) }
+        let descriptor = holdingInterruptionLock ? openFile() : Interruption.create(openFile)
         guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: describe(errno)) }
         var done = 0
         var code: Int32 = 0
@@ -639,9 +652,11 @@ final class DirectFile {
     init(path: String) throws(ReportFolder.Failure) {
         self.path = path
         var fd: Int32 = -1
-        if Self.directFlag != 0 { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | Self.directFlag, 0o644) }
+        if Self.directFlag != 0 {
+            fd = Interruption.create { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | Self.directFlag, 0o644) }
+        }
         direct = fd >= 0
-        if fd < 0 { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        if fd < 0 { fd = Interruption.create { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } }
         guard fd >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         descriptor = fd
         buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.capacity, alignment: Self.alignment)

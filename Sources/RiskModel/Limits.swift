@@ -54,6 +54,8 @@ public enum Limits {
     public static let participation = NumberRange("a fraction of ADV", 0, 1, lowerIncluded: false, upperIncluded: true)
     /// Collateral ratios (liquidation, margin call, target).
     public static let ratio = NumberRange("a ratio", 1e-3, 1e3, lowerIncluded: true, upperIncluded: true)
+    /// Backtest days: up to 100,000 (any history the window allows; 0 = off).
+    public static let backtestDays = 0 ... 100_000
     public static let costAversion = NumberRange("a number", 0, 1e6, lowerIncluded: true, upperIncluded: true)
     /// Shards of one run: at most one per 128-account unit of a billion-account book.
     public static let shardCount = 1 ... 10_000_000

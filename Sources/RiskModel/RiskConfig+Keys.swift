@@ -114,6 +114,8 @@ extension RiskConfig {
         .choice("objective", \.objective, "rebalancing anchor: min_variance (hedge the debts) or tracking (least change)"),
         .number("cost_aversion", \.costAversion, Limits.costAversion,
                 "θ: weight of trading costs against risk when rebalancing (≥ 0)"),
+        .integer("backtest_days", \.backtestDays, Limits.backtestDays, "a whole number of days",
+                 "days of the VaR backtest (each forecast from the `window` returns before its day); 0 turns it off"),
         ConfigKey(name: "historical_scenarios", meaning: "historical stress replays, NAME: [START, END], in order",
                   parse: { (text, config) throws(ConfigError) in
                       guard text.isEmpty || text == "none" else {

@@ -69,6 +69,8 @@ public struct RiskConfig: Sendable, Equatable {
     public var objective = RebalanceObjective.minVariance
     /// θ: weight of trading costs against risk in the rebalancing objective.
     public var costAversion = 1.0
+    /// Days of the VaR backtest (SPEC §3.7); 0 turns it off.
+    public var backtestDays = 250
     /// Replays in config order (SPEC §3.5 defaults).
     public var historicalScenarios = RiskConfig.defaultReplays
 

@@ -5,17 +5,17 @@ import Foundation
 public enum Phase: String, Sendable, CaseIterable {
     case load, covariance, haircuts, parametric, historical
     case monteCarlo = "monte_carlo"
-    case stress, rebalance, report
+    case stress, rebalance, backtest, report
 
     /// The order in which summary.json lists them (SPEC §4).
     public static let summaryOrder: [Phase] = [.load, .covariance, .parametric, .historical, .monteCarlo, .haircuts,
-                                              .stress, .rebalance, .report]
+                                              .stress, .rebalance, .report, .backtest]
 }
 
 extension Phase {
     /// The phases a run reports progress for, in order (the report phase is the writer's).
     public static let progressOrder: [Phase] = [.load, .covariance, .haircuts, .parametric, .historical, .monteCarlo,
-                                                .stress, .rebalance, .report]
+                                                .backtest, .stress, .rebalance, .report]
 }
 
 /// Where a run reports which phase it is in. The CLI draws a progress bar on a terminal, log lines otherwise.

@@ -98,6 +98,8 @@ public struct RunResult: Sendable {
     public let shard: ShardSpec?
     /// Per-account figures beyond the fixed columns of accounts.csv, each declared by its column (same account order).
     public var accountFigures = AccountFigures()
+    /// The VaR backtest's daily series, the book's statistics and the zone counts (SPEC §3.7).
+    public var backtest = BacktestReport.skipped
     /// Book-level aggregates of the arrays above (totals, per-asset sums, tallies): what the writers format.
     public let bookFigures: BookFigures
 
@@ -115,6 +117,8 @@ public struct MarketContext: Sendable {
     /// Canonical position → index in `loaded.book`.
     public let canonicalOrder: [Int]
     public let stressScenarios: StressScenarios
+    /// The returns and per-day estimator scalars of the VaR backtest (SPEC §3.7).
+    public let backtestMarket: BacktestMarket
     public var config: RiskConfig { loaded.config }
 }
 
@@ -178,6 +182,12 @@ public enum RiskPipeline {
         } catch {
             throw .computation("Monte Carlo factor of the covariance: \(error)")
         }
+        let backtestMarket = market.backtestMarket
+        progress.begin(.backtest, detail: "\(backtestMarket.days) days × \(book.accountCount) accounts (parametric, historical)")
+        let backtest = timings.measure(.backtest) {
+            Backtester.run(book: book, assessment: assessment, market: backtestMarket, confidence: config.confidence,
+                           workers: threads)
+        }
         progress.begin(.stress, detail: "scenarios.csv and \(config.historicalScenarios.count) replays")
         let stress = timings.measure(.stress) {
             StressTester.run(book: book, assessment: assessment, scenarios: market.stressScenarios, haircuts: haircuts,
@@ -190,10 +200,23 @@ public enum RiskPipeline {
                                   settlementAsset: market.settlement, inUniverse: window.inUniverse, scale: scale,
                                   config: config, workers: threads)
         }
-        return RunResult(market: market, assessment: assessment, parametric: parametric, historical: historical,
-                         monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor, stress: stress,
-                         rebalancing: rebalancing, book: book, fileIndex: fileIndex, positions: positions,
-                         shard: options.shard, timings: timings, threads: threads)
+        var result = RunResult(market: market, assessment: assessment, parametric: parametric, historical: historical,
+                               monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor, stress: stress,
+                               rebalancing: rebalancing, book: book, fileIndex: fileIndex, positions: positions,
+                               shard: options.shard, timings: timings, threads: threads)
+        BacktestColumns.add(backtest, to: &result.accountFigures)
+        if options.shard == nil {
+            // The book's backtest needs the whole book: a shard leaves it to the merge.
+            let whole = timings.measure(.backtest) { () -> BookBacktest in
+                RiskPipeline.bookBacktest(book: book, assessment: assessment, market: backtestMarket, config: config)
+            }
+            result.backtest = BacktestReport(market: backtestMarket, dailyExceptions: backtest.dailyExceptions,
+                                             book: whole, figures: result.accountFigures)
+            result.timings = timings
+        } else {
+            result.backtest.dailyExceptions = backtest.dailyExceptions
+        }
+        return result
     }
 
     /// Load, market data, covariance, haircut model, stress scenarios and the canonical account order: everything
@@ -243,15 +266,20 @@ public enum RiskPipeline {
             StressScenarioBuilder.build(scenarios: loaded.scenarios, prices: loaded.prices,
                                         replays: config.historicalScenarios, tickers: loaded.schedule.tickers)
         }
+        let backtestMarket = timings.measure(.backtest) {
+            Backtester.prepare(prices: loaded.prices, window: window, config: config,
+                                   backtestDays: config.backtestDays, tickers: loaded.schedule.tickers, workers: threads)
+        }
         return MarketContext(loaded: loaded, window: window, covariance: covariance, scale: scale, haircuts: haircuts,
-                             settlement: settlement, canonicalOrder: canonicalOrder, stressScenarios: stressScenarios)
+                             settlement: settlement, canonicalOrder: canonicalOrder, stressScenarios: stressScenarios,
+                             backtestMarket: backtestMarket)
     }
 
     /// The warnings of a run over `book` (the whole book, or a shard's accounts).
     static func warnings(market: MarketContext, assessment: CollateralAssessment, rebalancing: RebalancingResult,
                          book: Book, fileOrder: [Int], figures: [(name: String, values: [Double])]) -> [String] {
         var warnings = market.loaded.warnings + market.window.warnings + market.covariance.warnings
-            + market.stressScenarios.warnings
+            + market.stressScenarios.warnings + market.backtestMarket.warnings
         if let failed = rebalancing.counts[.failed], failed > 0 {
             warnings.append("rebalancing failed for \(failed) of \(rebalancing.inScope) accounts in scope (see rebalance_reason in accounts.csv)")
         }

@@ -156,3 +156,23 @@ public enum StressColumns {
         CSVWriter.render(columns: columns(r), rows: r.stress.scenarios.indices)
     }
 }
+
+/// The columns of backtest.csv (SPEC §4): one row per backtest day, oldest first; only the header when the backtest
+/// was skipped.
+public enum BacktestDayColumns {
+    public static func columns(_ r: RunResult) -> [Column<Int>] {
+        let b = r.backtest
+        return [
+            Column("date") { .text(b.dates[$0]) },
+            Column("book_loss_usd") { .number(b.book.losses[$0]) },
+            Column("book_var_param") { .number(b.book.varParametric[$0]) },
+            Column("book_var_hist") { .number(b.book.varHistorical[$0]) },
+            Column("accounts_exceptions_param") { .integer(b.dailyExceptions.parametric[$0]) },
+            Column("accounts_exceptions_hist") { .integer(b.dailyExceptions.historical[$0]) },
+        ]
+    }
+
+    public static func render(_ r: RunResult) -> [UInt8] {
+        CSVWriter.render(columns: columns(r), rows: 0 ..< r.backtest.days)
+    }
+}

@@ -19,6 +19,7 @@ public enum HTMLReport {
         ("assets", "Collateral and risk by asset"),
         ("stress", "Stress tests"),
         ("rebalancing", "Rebalancing flows by asset"),
+        ("validation", "Model validation"),
         ("warnings", "Warnings"),
         ("run", "Run metadata"),
     ]
@@ -49,10 +50,11 @@ public enum HTMLReport {
         assets(r, figures, into: &page)
         stress(r, figures, into: &page)
         rebalancing(r, figures, into: &page)
+        validation(r, into: &page)
         warnings(r, into: &page)
         metadata(r, inputChecksums: inputChecksums, wallSeconds: wallSeconds, into: &page)
         page.append("</main>\n<footer>Ballast \(HTML.escape(EngineVersion.current)) · figures on this page are rounded; "
-            + "accounts.csv, holdings.csv, stress.csv and summary.json hold them in full precision.</footer>\n")
+            + "accounts.csv, holdings.csv, stress.csv, backtest.csv and summary.json hold them in full precision.</footer>\n")
         page.append("</body>\n</html>\n")
         return page.text
     }

@@ -157,6 +157,9 @@ struct SVGCanvas {
         parts.append(element + HTML.escape(content) + "</text>")
     }
 
+    /// Appends a finished SVG element (callers escape what they put in it).
+    mutating func append(_ element: String) { parts.append(element) }
+
     /// A legend: a coloured square and the series name per entry, left to right from (x, y).
     mutating func legend(_ series: [ChartSeries], x: Double, y: Double) {
         var cursor = x

@@ -75,6 +75,7 @@ public enum SummaryReport {
             ("stress", stressJSON(r)),
             ("riskiest_accounts", riskiestJSON(r)),
             ("rebalance", rebalanceJSON(r)),
+            ("backtest", backtestJSON(r.backtest)),
             ("not_computed", .array([])),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
@@ -172,6 +173,27 @@ public enum SummaryReport {
         })
     }
 
+    /// The backtest: its days, and per method the accounts per zone and the book's exceptions, p-values and zone.
+    static func backtestJSON(_ b: BacktestReport) -> JSONValue {
+        func method(_ m: String, _ outcome: BacktestOutcome?) -> JSONValue {
+            let counts = b.zoneCounts[m] ?? [:]
+            return .object([
+                ("zone_counts", .object(BacktestZone.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
+                ("book_exceptions", outcome.map { .integer($0.exceptions) } ?? .null),
+                ("book_pof_pvalue", outcome.map { .finite($0.pofPValue) } ?? .null),
+                ("book_cc_pvalue", outcome.map { .finite($0.ccPValue) } ?? .null),
+                ("book_zone", outcome.map { .string($0.zone.rawValue) } ?? .null),
+            ])
+        }
+        return .object([
+            ("days", .integer(b.days)),
+            ("first_date", b.dates.first.map(JSONValue.string) ?? .null),
+            ("last_date", b.dates.last.map(JSONValue.string) ?? .null),
+            ("param", method("param", b.book.parametric)),
+            ("hist", method("hist", b.book.historical)),
+        ])
+    }
+
     /// SHA-256 (hex) of each input file as parsed, keyed by file name.
     public static func checksums(of loaded: LoadedBook) -> [(String, String)] {
         loaded.inputChecksums.map { ($0.name, $0.sha256) }
@@ -201,6 +223,7 @@ public enum ReportWriter {
             try folder.stream(to: "accounts.csv") { write in try AccountColumns.write(r, workers: r.threads, to: write) }
             try folder.stream(to: "holdings.csv") { write in try HoldingColumns.write(r, workers: r.threads, to: write) }
             try folder.write(StressColumns.render(r), to: "stress.csv")
+            try folder.write(BacktestDayColumns.render(r), to: "backtest.csv")
             let sums = SummaryReport.checksums(of: r.input)
             let now = DispatchTime.now()
             r.timings.add(.report, seconds: Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)

@@ -22,6 +22,8 @@ enum ResultKey {
     static let stress = "stress."
     static let rebalancing = "rebalance."
     static let figures = "figures."
+    static let backtestDailyParametric = "backtest.dailyExceptions.parametric"
+    static let backtestDailyHistorical = "backtest.dailyExceptions.historical"
 }
 
 extension ResultArchive {
@@ -37,6 +39,9 @@ extension ResultArchive {
         r.stress.archive(into: &archive, prefix: ResultKey.stress, scenarioCount: r.stressScenarios.count)
         r.rebalancing.archive(into: &archive, prefix: ResultKey.rebalancing)
         r.accountFigures.archive(into: &archive, prefix: ResultKey.figures)
+        // Per backtest day, the accounts with an exception: integer counts, summed over the parts.
+        archive.put(ResultKey.backtestDailyParametric, .sum, ints: r.backtest.dailyExceptions.parametric)
+        archive.put(ResultKey.backtestDailyHistorical, .sum, ints: r.backtest.dailyExceptions.historical)
         return archive
     }
 }

@@ -170,11 +170,11 @@ extension CLIErrorTests {
         let loud = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200"])
         #expect(loud.status == 0)
         let steps = loud.stderr.split(separator: "\n").compactMap { line -> String? in
-            guard let range = line.range(of: #"\[[0-9]/9\] [a-z_]+"#, options: .regularExpression) else { return nil }
+            guard let range = line.range(of: #"\[[0-9]+/10\] [a-z_]+"#, options: .regularExpression) else { return nil }
             return String(line[range])
         }
-        #expect(steps == ["[1/9] load", "[2/9] covariance", "[3/9] haircuts", "[4/9] parametric", "[5/9] historical",
-                          "[6/9] monte_carlo", "[7/9] stress", "[8/9] rebalance", "[9/9] report"])
+        #expect(steps == ["[1/10] load", "[2/10] covariance", "[3/10] haircuts", "[4/10] parametric", "[5/10] historical",
+                          "[6/10] monte_carlo", "[7/10] backtest", "[8/10] stress", "[9/10] rebalance", "[10/10] report"])
         #expect(loud.stderr.contains("done: 150 accounts in"))
         let quiet = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200", "--quiet"])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.isEmpty)

@@ -127,11 +127,13 @@ import Testing
         let html = Self.hostilePage
         let tags: Set<String> = ["html", "head", "meta", "link", "title", "style", "body", "header", "h1", "h2", "h3", "p",
                                  "strong", "code", "nav", "a", "main", "section", "div", "table", "thead", "tbody", "tr",
-                                 "th", "td", "span", "br", "ul", "li", "svg", "rect", "line", "text", "footer"]
+                                 "th", "td", "span", "br", "ul", "li", "svg", "rect", "line", "text", "footer", "polyline",
+                                 "circle"]
         let attributes: Set<String> = ["lang", "charset", "http-equiv", "content", "name", "rel", "href", "id", "class",
                                        "title", "style", "xmlns", "width", "height", "viewBox", "role", "aria-label",
                                        "x", "y", "x1", "y1", "x2", "y2", "fill", "stroke", "stroke-width",
-                                       "stroke-dasharray", "font-size", "text-anchor", "font-weight", "transform"]
+                                       "stroke-dasharray", "font-size", "text-anchor", "font-weight", "transform",
+                                       "points", "cx", "cy", "r"]
         #expect(html.hasPrefix("<!DOCTYPE html>\n"))
         let body = html.dropFirst("<!DOCTYPE html>\n".count)
         var index = body.startIndex
@@ -188,14 +190,17 @@ import Testing
         // Rebalancing (scope breaching by default) reports its counts; a flows chart is drawn when anything trades.
         let rebalancing = Self.section("rebalancing", of: html)
         #expect(rebalancing.contains("in scope") || rebalancing.contains("Not computed in this run"))
-        let charts = html.components(separatedBy: "<svg").count - 1   // status, health, 2 × assets, stress (+ flows)
-        #expect(charts == 5 || (charts == 6 && rebalancing.contains("<svg")))
+        // status, health, 2 × assets, stress, validation (+ flows)
+        let charts = html.components(separatedBy: "<svg").count - 1
+        #expect(Self.section("validation", of: html).contains("<svg"))
+        #expect(charts == 6 || (charts == 7 && rebalancing.contains("<svg")))
     }
 
     @Test func aBookWithoutScenariosStillRendersEverySectionAndSaysSo() throws {
         let dir = try Self.writeBook(scenarios: false)
         let r = try RiskPipeline.run(RunOptions(bookDirectory: dir,
-                                                overrides: Self.quickRun + ["historical_scenarios=none", "rebalance=none"],
+                                                overrides: Self.quickRun + ["historical_scenarios=none", "rebalance=none",
+                                                                            "backtest_days=0"],
                                                 threads: 1))
         #expect(r.stress.scenarios.isEmpty)
         let html = HTMLReport.render(r, inputChecksums: [], wallSeconds: 0.5)
@@ -209,6 +214,7 @@ import Testing
         #expect(!stress.contains("<table"))
         #expect(Self.section("status", of: html).contains("No stress scenarios in this run"))
         #expect(Self.section("rebalancing", of: html).contains("Not computed in this run"))
+        #expect(Self.section("validation", of: html).contains("backtest_days = 0"))
         #expect(Self.section("warnings", of: html).contains("No warnings."))
         #expect(Self.value("kpi-worst-stress", in: html) == "—")
         // Today's bar is still drawn.
@@ -218,7 +224,8 @@ import Testing
     @Test func manyScenariosChartTheLargestLossesAndTableThemAll() throws {
         let dir = try Self.writeBook(scenarios: false, manyScenarios: 45)
         let r = try RiskPipeline.run(RunOptions(bookDirectory: dir,
-                                                overrides: Self.quickRun + ["historical_scenarios=none", "rebalance=none"],
+                                                overrides: Self.quickRun + ["historical_scenarios=none", "rebalance=none",
+                                                                            "backtest_days=0"],
                                                 threads: 1))
         #expect(r.stress.scenarios.count == 45)
         let f = HTMLReportFigures(r)
