@@ -126,10 +126,10 @@ public struct ResultArchive: Sendable {
             switch entry.values {
             case .doubles(let v):
                 Self.append(UInt64(0), to: &out); Self.append(UInt64(v.count), to: &out)
-                v.withUnsafeBytes { out.append(contentsOf: $0) }
+                Self.appendLittleEndian(v.map(\.bitPattern), to: &out)
             case .ints(let v):
                 Self.append(UInt64(1), to: &out); Self.append(UInt64(v.count), to: &out)
-                v.map { Int64($0) }.withUnsafeBytes { out.append(contentsOf: $0) }
+                Self.appendLittleEndian(v.map { UInt64(bitPattern: Int64($0)) }, to: &out)
             case .strings(let v):
                 Self.append(UInt64(2), to: &out); Self.append(UInt64(v.count), to: &out)
                 for s in v { Self.append(string: s, to: &out) }
@@ -183,6 +183,16 @@ public struct ResultArchive: Sendable {
             throw .unreadable(path: path, reason: "not a Ballast part file (no BALLASTPART1 header)")
         }
         return Data(try reader.bytes(try reader.count()))
+    }
+
+    /// The words in little-endian byte order: copied as they are on little-endian machines (all Ballast runs on),
+    /// swapped word by word elsewhere.
+    static func appendLittleEndian(_ words: [UInt64], to out: inout Data) {
+        #if _endian(little)
+        words.withUnsafeBytes { out.append(contentsOf: $0) }
+        #else
+        words.map(\.littleEndian).withUnsafeBytes { out.append(contentsOf: $0) }
+        #endif
     }
 
     static func append(_ value: UInt64, to out: inout Data) {
