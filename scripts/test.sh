@@ -20,6 +20,10 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "Slurm end-to-end test skipped: needs root (run deploy/slurm/test-local.sh as root)" >&2
 fi
+# Fuzz smoke run (docs/FUZZING.md): the four libFuzzer targets (CSV, decimals, YAML config, part files) built with
+# ASan in .build-fuzz, each over its seed corpus plus 2,000 mutations (~10 s in all, plus the build: ~2 min cold).
+# The sanitizer runs of the whole suite (scripts/sanitize.sh asan|tsan) are not part of CI: see docs/FUZZING.md.
+scripts/fuzz.sh --smoke
 # --no-parallel: several suites check bit-identical results across worker counts, and OpenBLAS's thread count is
 # process-global; suites running side by side could change it under each other's dgemm calls.
 swift test --skip-build --disable-xctest --no-parallel
