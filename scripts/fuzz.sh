@@ -30,7 +30,7 @@ config=release
 scratch=.build-fuzz
 work="$scratch/work"
 # Per target: longest input (bytes) and dictionary.
-max_len() { case $1 in csv) echo 8192 ;; decimal) echo 256 ;; config) echo 4096 ;; part) echo 16384 ;; esac; }
+max_len() { case $1 in csv) echo 8192 ;; decimal) echo 256 ;; config) echo 4096 ;; part) echo 32768 ;; esac; }
 
 build() {  # build TARGET...
   # --sanitize=fuzzer makes SwiftPM compile the targets as libraries and link libFuzzer's main. The swift driver keeps
@@ -100,7 +100,8 @@ for t in "${targets[@]}"; do
     failed=1
     grep -E "ERROR:|Fatal error|invariant broken|SUMMARY" "$dir/log" | head -5 >&2 || true
     for a in "$dir"/crash-* "$dir"/oom-* "$dir"/timeout-*; do
-      [ -e "$a" ] && echo "fuzz.sh: fuzz-$t kept $a; reproduce: $scratch/$config/fuzz-$t $a" >&2
+      [ -e "$a" ] && echo "fuzz.sh: fuzz-$t kept $a; reproduce:" \
+        "${BALLAST_FUZZ_STRICT:+BALLAST_FUZZ_STRICT=1 }SWIFT_BACKTRACE=enable=no $scratch/$config/fuzz-$t $a" >&2
     done
     echo "fuzz.sh: full log in $dir/log" >&2
   fi

@@ -27,7 +27,44 @@ struct ConfigReader {
 
     // MARK: YAML file
 
+    /// Deepest nesting of flow collections (`[`, `{`) or block sequence entries (`- - -` on one line) accepted in a
+    /// config file: a configuration needs three levels; Yams composes recursively, and a few thousand levels would
+    /// overflow the stack.
+    static let maxNesting = 64
+
+    /// The deepest flow-collection nesting (brackets outside quotes) and the most `- ` entries opened on one line.
+    static func nestingDepth(_ yaml: String) -> Int {
+        var depth = 0, deepest = 0, quote: Character? = nil
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            var dashes = 0
+            for token in line.split(separator: " ") {
+                guard token == "-" else { break }
+                dashes += 1
+            }
+            deepest = max(deepest, dashes)
+            for c in line {
+                if let q = quote {
+                    if c == q { quote = nil }
+                } else if c == "\"" || c == "'" {
+                    quote = c
+                } else if c == "#" {
+                    break
+                } else if c == "[" || c == "{" {
+                    depth += 1
+                    deepest = max(deepest, depth)
+                } else if c == "]" || c == "}" {
+                    depth = max(0, depth - 1)
+                }
+            }
+        }
+        return deepest
+    }
+
     mutating func apply(yaml: String, log: inout IssueLog) {
+        guard Self.nestingDepth(yaml) <= Self.maxNesting else {
+            log.add("the YAML is nested more than \(Self.maxNesting) levels deep; a configuration is a mapping of keys to values")
+            return
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -49,6 +49,12 @@ public enum ShardReport {
             case overrides, inputsSHA256 = "inputs_sha256", config
         }
 
+        /// Shard I of N with 0 ≤ I < N within the shard limit, and counts that are not negative.
+        var isPlausible: Bool {
+            Limits.shardCount.contains(shardCount) && (0 ..< shardCount).contains(shardIndex) && accounts >= 0
+                && holdings >= 0 && unitSize >= 1
+        }
+
         /// The fields that must agree between parts, with a name for the error message.
         func identity() -> [(String, String)] {
             [("format", "\(format)"), ("engine version", engineVersion), ("shard count", "\(shardCount)"),
@@ -177,6 +183,11 @@ public enum ShardReport {
             }
             do {
                 let header = try JSONDecoder().decode(Header.self, from: try ResultArchive.header(of: bytes, path: path))
+                guard header.isPlausible else {
+                    problems.append("\(path): the part header names shard \(header.shardIndex) of \(header.shardCount) "
+                        + "for \(header.accounts) accounts: not a part Ballast wrote; rerun the shard")
+                    continue
+                }
                 parts.append(Part(directory: directory, header: header, bytes: bytes))
             } catch {
                 problems.append("\(path): unreadable part header (written by another version of Ballast?): rerun the shard")

@@ -192,6 +192,33 @@ import Testing
         #expect(rows.contains { $0["var_mc"] == "" }, "the test's jump no longer overflows the Monte Carlo moves")
     }
 
+    @Test func aDeeplyNestedConfigIsAnErrorNotAStackOverflow() throws {
+        let book = try Self.freshBook("deep-yaml")
+        let config = book.deletingLastPathComponent().appendingPathComponent("deep.yaml")
+        try ("window: " + String(repeating: "[", count: 5000) + "\n").write(to: config, atomically: true, encoding: .utf8)
+        let outcome = try Self.runBounded(["validate", book.path, "--config", config.path], seconds: 30)
+        Self.expectCleanRefusal(outcome, "nested more than 64 levels", "deep YAML")
+    }
+
+    @Test func mergeRefusesAPartHeaderWithAnImpossibleShardCount() throws {
+        let book = try Self.freshBook("shard-count")
+        let part = book.deletingLastPathComponent().appendingPathComponent("part")
+        #expect(try CLI.run(["run", book.path, "--shard", "0/1", "--out", part.path, "--quiet"]).status == 0)
+        let file = part.appendingPathComponent(ShardReport.archiveName)
+        for count in [0, -1] {
+            let body = try #require(PartChecksum.verified(Data(contentsOf: file)))
+            var archive = try ResultArchive(serialized: body, path: file.path)
+            var header = try JSONSerialization.jsonObject(with: archive.header) as! [String: Any]
+            header["shard_count"] = count
+            archive.header = try JSONSerialization.data(withJSONObject: header)
+            let bytes = archive.serialized()
+            try (bytes + PartChecksum.trailer(of: bytes)).write(to: file)
+            let merged = book.deletingLastPathComponent().appendingPathComponent("merged-\(count)").path
+            let outcome = try Self.runBounded(["merge", part.path, "--out", merged, "--quiet"], seconds: 30)
+            Self.expectCleanRefusal(outcome, "not a part Ballast wrote", "shard_count \(count)")
+        }
+    }
+
     // MARK: helpers
 
     /// Sets the price of file column `column` (1 = first ticker) on the row `rowFromEnd` rows before the last
