@@ -67,12 +67,12 @@ struct SourceFile {
         }
         let size = Int64(info.st_size)
         if size > maxBytes {
-            return .failure(ReadProblem(message: "the file is \(ByteCount.show(size)), above the limit of "
-                                        + "\(ByteCount.show(maxBytes)) for this file"))
+            return .failure(ReadProblem(message: "the file is \(MemoryInfo.describe(size)), above the limit of "
+                                        + "\(MemoryInfo.describe(maxBytes)) for this file"))
         }
         if let available = MemoryInfo.availableBytes(), size > available {
-            return .failure(ReadProblem(message: "the file is \(ByteCount.show(size)) but only "
-                                        + "\(ByteCount.show(available)) of memory is available to read it"))
+            return .failure(ReadProblem(message: "the file is \(MemoryInfo.describe(size)) but only "
+                                        + "\(MemoryInfo.describe(available)) of memory is available to read it"))
         }
         return readAll(fd, expected: Int(size), maxBytes: maxBytes)
     }
@@ -115,7 +115,7 @@ struct SourceFile {
             if bytes.isEmpty { bytes = piece } else { bytes.append(contentsOf: piece) }
             if atEnd { return .success(bytes) }
             if Int64(bytes.count) > maxBytes {
-                return .failure(ReadProblem(message: "the file grew above the limit of \(ByteCount.show(maxBytes)) while it was read"))
+                return .failure(ReadProblem(message: "the file grew above the limit of \(MemoryInfo.describe(maxBytes)) while it was read"))
             }
             chunk = 1 << 20
         }
@@ -128,18 +128,6 @@ struct SourceFile {
         case EISDIR: return "is a directory, not a file"
         default: return "cannot read the file: " + String(cString: strerror(code))
         }
-    }
-}
-
-/// Byte counts for messages.
-enum ByteCount {
-    /// `1.5 GB`, `12 MB`, `800 bytes` (decimal units).
-    static func show(_ bytes: Int64) -> String {
-        let units: [(Double, String)] = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
-        for (scale, name) in units where Double(bytes) >= scale {
-            return String(format: "%.1f %@", Double(bytes) / scale, name)
-        }
-        return "\(bytes) bytes"
     }
 }
 

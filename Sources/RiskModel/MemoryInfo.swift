@@ -36,4 +36,13 @@ public enum MemoryInfo {
         guard let limit = read("memory.max") else { return nil }
         return max(0, limit - (read("memory.current") ?? 0))
     }
+
+    /// A byte count for messages, in binary units: `1.5 GiB`, `12.0 MiB`, `800 bytes`.
+    public static func describe(_ bytes: Int64) -> String {
+        let units: [(Int64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (scale, name) in units where bytes >= scale {
+            return String(format: "%.1f %@", Double(bytes) / Double(scale), name)
+        }
+        return "\(bytes) bytes"
+    }
 }

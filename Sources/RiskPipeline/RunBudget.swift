@@ -50,15 +50,10 @@ public struct RunBudget: Sendable {
     /// An input issue when the estimate exceeds `available` bytes, nil when it fits (or `available` is unknown).
     public func check(available: Int64? = MemoryInfo.availableBytes()) -> InputIssue? {
         guard let available, Int64(estimatedBytes) > available else { return nil }
-        let mc = "Monte Carlo \(assets) assets × \(config.monteCarloPaths) paths = \(Self.show(monteCarloBytes))"
+        let mc = "Monte Carlo \(assets) assets × \(config.monteCarloPaths) paths = \(MemoryInfo.describe(Int64(monteCarloBytes)))"
         return InputIssue(file: "ballast", line: nil, message:
-            "this run needs about \(Self.show(estimatedBytes)) of memory (\(mc); \(accounts) accounts, \(holdings) holdings, "
-            + "\(workers) threads) but \(Self.show(Int(available))) is available: lower mc_paths or --threads, "
+            "this run needs about \(MemoryInfo.describe(Int64(estimatedBytes))) of memory (\(mc); \(accounts) accounts, \(holdings) holdings, "
+            + "\(workers) threads) but \(MemoryInfo.describe(available)) is available: lower mc_paths or --threads, "
             + "or split the book with --shard")
-    }
-
-    static func show(_ bytes: Int) -> String {
-        bytes >= 1 << 30 ? String(format: "%.1f GiB", Double(bytes) / Double(1 << 30))
-            : String(format: "%.0f MiB", Double(bytes) / Double(1 << 20))
     }
 }
