@@ -84,6 +84,16 @@ public struct BacktestReport: Sendable {
     }
 }
 
+extension BacktestReport {
+    /// The report of the whole book (a run or a merge): the book backtested as one portfolio, the accounts' zones
+    /// tallied from `figures`, and the daily exception counts as given.
+    public static func wholeBook(book: Book, assessment: CollateralAssessment, market: BacktestMarket, config: RiskConfig,
+                                 dailyExceptions: BacktestDailyExceptions, figures: AccountFigures) -> BacktestReport {
+        let whole = RiskPipeline.bookBacktest(book: book, assessment: assessment, market: market, config: config)
+        return BacktestReport(market: market, dailyExceptions: dailyExceptions, book: whole, figures: figures)
+    }
+}
+
 extension RiskPipeline {
     /// The book's backtest: every valid account's exposures summed per asset (canonical order), backtested as one
     /// portfolio.

@@ -207,11 +207,11 @@ public enum RiskPipeline {
         BacktestColumns.add(backtest, to: &result.accountFigures)
         if options.shard == nil {
             // The book's backtest needs the whole book: a shard leaves it to the merge.
-            let whole = timings.measure(.backtest) { () -> BookBacktest in
-                RiskPipeline.bookBacktest(book: book, assessment: assessment, market: backtestMarket, config: config)
+            let figures = result.accountFigures
+            result.backtest = timings.measure(.backtest) {
+                BacktestReport.wholeBook(book: book, assessment: assessment, market: backtestMarket, config: config,
+                                         dailyExceptions: backtest.dailyExceptions, figures: figures)
             }
-            result.backtest = BacktestReport(market: backtestMarket, dailyExceptions: backtest.dailyExceptions,
-                                             book: whole, figures: result.accountFigures)
             result.timings = timings
         } else {
             result.backtest.dailyExceptions = backtest.dailyExceptions

@@ -54,10 +54,9 @@ enum Assembly {
             result.accountFigures = try AccountFigures(archive: archive, prefix: ResultKey.figures)
             let daily = BacktestDailyExceptions(parametric: try archive.ints(ResultKey.backtestDailyParametric),
                                                 historical: try archive.ints(ResultKey.backtestDailyHistorical))
-            let bookBacktest = RiskPipeline.bookBacktest(book: book, assessment: assessment,
-                                                         market: market.backtestMarket, config: config)
-            result.backtest = BacktestReport(market: market.backtestMarket, dailyExceptions: daily, book: bookBacktest,
-                                             figures: result.accountFigures)
+            result.backtest = BacktestReport.wholeBook(book: book, assessment: assessment, market: market.backtestMarket,
+                                                       config: config, dailyExceptions: daily,
+                                                       figures: result.accountFigures)
             return result
         } catch let error as PipelineError {
             throw error
