@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
         .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel", "LinearAlgebra"]),
+        .testTarget(name: "ShardingTests", dependencies: ["Sharding", "RiskModel"]),
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: [
@@ -96,9 +97,13 @@ let package = Package(
 // reader and the part-file reader. Declared only when BALLAST_FUZZ=1, so normal builds and tests never compile them (they
 // link only with `--sanitize=fuzzer`); scripts/fuzz.sh builds them in .build-fuzz with BALLAST_FUZZ=1.
 if Context.environment["BALLAST_FUZZ"] == "1" {
-    let fuzzTargets = [("fuzz-csv", "FuzzCSV"), ("fuzz-decimal", "FuzzDecimal"), ("fuzz-config", "FuzzConfig"), ("fuzz-part", "FuzzPart")]
-    package.targets += [.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport")] + fuzzTargets.map { _, target in
-        .executableTarget(name: target, dependencies: ["FuzzSupport", "RiskInput", "RiskModel"], path: "Fuzz/\(target)")
+    // (product, target, the module it reads with): the part file is Sharding's.
+    let fuzzTargets: [(String, String, Target.Dependency)] = [
+        ("fuzz-csv", "FuzzCSV", "RiskInput"), ("fuzz-decimal", "FuzzDecimal", "RiskInput"),
+        ("fuzz-config", "FuzzConfig", "RiskInput"), ("fuzz-part", "FuzzPart", "Sharding"),
+    ]
+    package.targets += [.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport")] + fuzzTargets.map { _, target, reader in
+        .executableTarget(name: target, dependencies: ["FuzzSupport", reader, "RiskModel"], path: "Fuzz/\(target)")
     }
-    package.products += fuzzTargets.map { product, target in .executable(name: product, targets: [target]) }
+    package.products += fuzzTargets.map { product, target, _ in .executable(name: product, targets: [target]) }
 }

@@ -1,4 +1,4 @@
-// fuzz-part: the part-file reader (RiskModel.ResultArchive's deserializing initializer and header reader) and the merge
+// fuzz-part: the part-file reader (Sharding.ResultArchive's deserializing initializer and header reader) and the merge
 // of what it read (docs/FUZZING.md).
 //
 // Input: a `part.ballast`, or two concatenated (the second starts at the next `BALLASTPART1` after the first 12 bytes):
@@ -15,6 +15,7 @@
 import Foundation
 import FuzzSupport
 import RiskModel
+import Sharding
 
 /// Reads one part; checks the header and the round trip.
 func read(_ bytes: Data) -> ResultArchive? {
@@ -36,13 +37,14 @@ func syntheticPart(accounts: Int, shard: Int, of count: Int) -> Data {
     let positions = AccountOrder.positions(accountCount: accounts, shard: shard, of: count)
     var archive = ResultArchive(header: Data("{\"format\":2,\"shard_index\":\(shard),\"shard_count\":\(count)}".utf8))
     let holdings = positions.map { $0 % 3 }
+    let holdingCount = ResultArchive.CountsKey("book.holdingCount")
     archive.put("book.positions", .account, ints: positions)
-    archive.put("book.holdingCount", .account, ints: holdings)
-    archive.put("assessment.exposure", .group(counts: "book.holdingCount"), doubles: (0 ..< holdings.reduce(0, +)).map { Double($0) * 1.5 })
+    archive.put(holdingCount, counts: holdings)
+    archive.put("assessment.exposure", .group(counts: holdingCount), doubles: (0 ..< holdings.reduce(0, +)).map { Double($0) * 1.5 })
     archive.put("assessment.status", .account, strings: positions.map { ["ok", "margin_call", "liquidatable"][$0 % 3] })
     archive.put("assessment.topup", .account, doubles: positions.map { $0 % 2 == 0 ? .nan : -Double($0) })
     archive.put("assessment.settlementHaircut", .same, doubles: [0.02])
-    archive.put("rebalance.rows.asset", .group(counts: "book.holdingCount"), strings: holdings.flatMap { n in (0 ..< n).map { "A\($0)" } })
+    archive.put("rebalance.rows.asset", .group(counts: holdingCount), strings: holdings.flatMap { n in (0 ..< n).map { "A\($0)" } })
     let blocks = (positions.count + 127) / 128
     archive.put("stress.blockTotals", .block(size: 128, stride: 2), doubles: (0 ..< 2 * blocks).map { Double($0) })
     archive.put("stress.matrixFlops", .sum, ints: [positions.count * 1000, 7])

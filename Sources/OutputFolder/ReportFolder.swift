@@ -241,7 +241,8 @@ enum Occupant: Equatable {
     case legacyReport
     case refused(String)
 
-    static let legacyNames: Set<String> = ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "summary.json", "report.html",
+    static let legacyNames: Set<String> = ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "cascade.csv",
+                                           "cascade_assets.csv", "summary.json", "report.html",
                                            "report.png", "part.ballast", "part.json"]
 
     static func of(_ path: String) -> Occupant {

@@ -137,6 +137,9 @@ public enum ParametricRiskCalculator {
                         guard bSb > 0 else { continue }
                         let buffer = assessment.liquidationBuffer[a]
                         sigmaOut[a] = buffer / (scale.sqrtHorizon * bSb.squareRoot())
+                        // Already liquidatable (B₀ < 0): x* would be the rally back to the threshold, not a
+                        // liquidation scenario, so the scenario stays empty.
+                        guard buffer >= 0 else { continue }
                         let firstHolding = holdings.lowerBound
                         scenarioOut[a] = liquidationScenario(
                             holdings: holdings, book: book, tickers: tickers,

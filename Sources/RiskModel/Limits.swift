@@ -56,6 +56,14 @@ public enum Limits {
     public static let ratio = NumberRange("a ratio", 1e-3, 1e3, lowerIncluded: true, upperIncluded: true)
     /// Backtest days: up to 100,000 (any history the window allows; 0 = off).
     public static let backtestDays = 0 ... 100_000
+    /// ℓ, liquidation penalty: a fraction up to 1 (liquidators seize at most twice the debt they repay).
+    public static let liquidationPenalty = NumberRange("a fraction", 0, 1, lowerIncluded: true, upperIncluded: true)
+    /// φ, close factor: a positive fraction of the debt.
+    public static let closeFactor = NumberRange("a fraction", 0, 1, lowerIncluded: false, upperIncluded: true)
+    /// η, impact coefficient: up to 1000 (any larger value already moves every sold asset by the 99 % cap).
+    public static let impactCoefficient = NumberRange("a number", 0, 1e3, lowerIncluded: true, upperIncluded: true)
+    /// Cascade rounds: up to 10,000 (each round re-values only the accounts its price changes touch).
+    public static let cascadeMaxRounds = 1 ... 10_000
     public static let costAversion = NumberRange("a number", 0, 1e6, lowerIncluded: true, upperIncluded: true)
     /// Shards of one run: at most one per 128-account unit of a billion-account book.
     public static let shardCount = 1 ... 10_000_000

@@ -116,6 +116,15 @@ extension RiskConfig {
                 "θ: weight of trading costs against risk when rebalancing (≥ 0)"),
         .integer("backtest_days", \.backtestDays, Limits.backtestDays, "a whole number of days",
                  "days of the VaR backtest (each forecast from the `window` returns before its day); 0 turns it off"),
+        .choice("cascade", \.cascade, "liquidation cascades under stress: on or off"),
+        .number("liquidation_penalty", \.liquidationPenalty, Limits.liquidationPenalty,
+                "ℓ: liquidators seize (1 + ℓ) USD of collateral per USD of debt repaid, in [0, 1]"),
+        .number("close_factor", \.closeFactor, Limits.closeFactor,
+                "φ: share of the remaining debt one liquidation repays, in (0, 1]"),
+        .number("impact_coefficient", \.impactCoefficient, Limits.impactCoefficient,
+                "η: price impact of liquidation sales, η·σ·√(sold/ADV), capped at 99 %"),
+        .integer("cascade_max_rounds", \.cascadeMaxRounds, Limits.cascadeMaxRounds, "a whole number of rounds",
+                 "rounds after which a cascade stops (warning when it was still liquidating)"),
         ConfigKey(name: "historical_scenarios", meaning: "historical stress replays, NAME: [START, END], in order",
                   parse: { (text, config) throws(ConfigError) in
                       guard text.isEmpty || text == "none" else {

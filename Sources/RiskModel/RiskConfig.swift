@@ -16,6 +16,9 @@ public enum HaircutModel: String, Sendable, CaseIterable { case schedule, volati
 /// Which accounts rebalancing covers (SPEC §3.6).
 public enum RebalanceScope: String, Sendable, CaseIterable { case none, breaching, all }
 
+/// Whether stress scenarios run the liquidation cascade of SPEC §3.8.
+public enum CascadeSwitch: String, Sendable, CaseIterable { case on, off }
+
 /// The anchor of the rebalancing objective (SPEC §3.6).
 public enum RebalanceObjective: String, Sendable, CaseIterable {
     case minVariance = "min_variance"
@@ -71,6 +74,16 @@ public struct RiskConfig: Sendable, Equatable {
     public var costAversion = 1.0
     /// Days of the VaR backtest (SPEC §3.7); 0 turns it off.
     public var backtestDays = 250
+    /// Liquidation cascades under stress (SPEC §3.8).
+    public var cascade = CascadeSwitch.on
+    /// ℓ: liquidators seize (1 + ℓ) USD of collateral per USD of debt repaid, fraction.
+    public var liquidationPenalty = 0.05
+    /// φ: share of an account's remaining debt one liquidation repays, fraction in (0, 1].
+    public var closeFactor = 0.5
+    /// η: square-root price impact of liquidation sales (impact = η·σ·√(sold / ADV)), dimensionless.
+    public var impactCoefficient = 1.0
+    /// Rounds after which a cascade stops (with a warning when it was still liquidating).
+    public var cascadeMaxRounds = 50
     /// Replays in config order (SPEC §3.5 defaults).
     public var historicalScenarios = RiskConfig.defaultReplays
 

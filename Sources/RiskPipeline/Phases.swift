@@ -5,23 +5,30 @@ import Foundation
 public enum Phase: String, Sendable, CaseIterable {
     case load, covariance, haircuts, parametric, historical
     case monteCarlo = "monte_carlo"
-    case stress, rebalance, backtest, report
+    case stress, rebalance, backtest, cascade, report
 
     /// The order in which summary.json lists them (SPEC §4).
     public static let summaryOrder: [Phase] = [.load, .covariance, .parametric, .historical, .monteCarlo, .haircuts,
-                                              .stress, .rebalance, .report, .backtest]
+                                              .stress, .rebalance, .report, .backtest, .cascade]
 }
 
 extension Phase {
     /// The phases a run reports progress for, in order (the report phase is the writer's).
     public static let progressOrder: [Phase] = [.load, .covariance, .haircuts, .parametric, .historical, .monteCarlo,
-                                                .backtest, .stress, .rebalance, .report]
+                                                .backtest, .stress, .rebalance, .cascade, .report]
 }
 
 /// Where a run reports which phase it is in. The CLI draws a progress bar on a terminal, log lines otherwise.
 public protocol RunProgress: Sendable {
     /// Called when `phase` starts; `detail` says what it works on (counts, method).
     func begin(_ phase: Phase, detail: String)
+    /// Called while `phase` runs to say where it is (a cascade's scenario and round); a terminal redraws its line,
+    /// a log ignores it (one line per phase is enough there).
+    func update(_ phase: Phase, detail: String)
+}
+
+extension RunProgress {
+    public func update(_ phase: Phase, detail: String) {}
 }
 
 /// Reports nothing.

@@ -84,7 +84,7 @@ public struct RunResult: Sendable {
     public let rebalancing: RebalancingResult
     public var timings: PhaseTimings
     public let threads: Int
-    public let warnings: [String]
+    public var warnings: [String]
     /// The accounts computed, in canonical order (`AccountOrder`): the whole book, or one shard's part. Every
     /// per-account and per-holding array above follows this book.
     public let book: Book
@@ -100,6 +100,8 @@ public struct RunResult: Sendable {
     public var accountFigures = AccountFigures()
     /// The VaR backtest's daily series, the book's statistics and the zone counts (SPEC §3.7).
     public var backtest = BacktestReport.skipped
+    /// Liquidation cascades under the stress scenarios, without and with the recommended rebalancing (SPEC §3.8).
+    public var cascade = CascadeReport.skipped
     /// Book-level aggregates of the arrays above (totals, per-asset sums, tallies): what the writers format.
     public let bookFigures: BookFigures
 
@@ -213,6 +215,7 @@ public enum RiskPipeline {
                                          dailyExceptions: backtest.dailyExceptions, figures: figures)
             }
             result.timings = timings
+            result.addCascade(market: market, progress: progress)
         } else {
             result.backtest.dailyExceptions = backtest.dailyExceptions
         }
@@ -332,6 +335,20 @@ extension Error {
 }
 
 extension RunResult {
+    /// Runs the liquidation cascades of the whole book (a run or a merge: the cascade couples every account) and
+    /// adds their warnings; times them as the `cascade` phase.
+    public mutating func addCascade(market: MarketContext, progress: any RunProgress = SilentProgress()) {
+        if market.config.cascade == .on {
+            progress.begin(.cascade, detail: "\(market.stressScenarios.count) scenarios, up to \(market.config.cascadeMaxRounds) rounds")
+        }
+        let (book, assessment, stress, rebalancing, threads) = (book, assessment, stress, rebalancing, threads)
+        cascade = timings.measure(.cascade) {
+            CascadeReport.wholeBook(book: book, assessment: assessment, stress: stress, rebalancing: rebalancing,
+                                    market: market, workers: threads, progress: progress)
+        }
+        warnings += cascade.warnings
+    }
+
     /// A run's result over `book` (canonical order; `fileIndex` maps its accounts to positions.csv order).
     public init(market: MarketContext, assessment: CollateralAssessment, parametric: ParametricRisk, historical: ScenarioRisk,
          monteCarlo: ScenarioRisk, monteCarloFactor: MonteCarloFactor, stress: StressResult,

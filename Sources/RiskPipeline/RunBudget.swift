@@ -9,7 +9,8 @@ import RiskModel
 ///
 /// The estimate counts the large arrays only (each within a small factor of its real size): the Monte Carlo and
 /// historical move tables (assets × paths, assets × returns), the covariance and its factors (assets²), the
-/// per-worker block buffers, the per-holding and per-account result arrays, and the stress tables.
+/// per-worker block buffers, the per-holding and per-account result arrays, the stress tables and the cascades'
+/// per-worker state.
 public struct RunBudget: Sendable {
     public let assets: Int
     public let accounts: Int
@@ -22,6 +23,10 @@ public struct RunBudget: Sendable {
     static let bytesPerHolding = 160
     /// Bytes of per-account results (some 40 figures of 8 bytes, ids, statuses, orderings).
     static let bytesPerAccount = 640
+    /// Bytes per account of one worker's cascade state (shares, valuation, marks: six numbers).
+    static let cascadeBytesPerAccountAndWorker = 48
+    /// Bytes per holding of the cascade's books (the rebalanced copy: asset and value) and holder index.
+    static let cascadeBytesPerHolding = 32
     /// Square matrices of assets² kept at once (covariance, its factor, the return-window copies, solver systems).
     static let assetSquareMatrices = 6
 
@@ -43,7 +48,9 @@ public struct RunBudget: Sendable {
         let market = 8 * n * (config.window + 1) * 2 + 8 * n * n * Self.assetSquareMatrices
         let perWorker = 8 * rows * (paths + config.window + n)
         let stress = 8 * (stressScenarios + 1) * (n + accounts / StressTester.blockSize * 8 + accounts)
-        return monteCarloBytes + market + workers * perWorker + stress
+        let cascade = config.cascade == .off ? 0
+            : workers * accounts * Self.cascadeBytesPerAccountAndWorker + holdings * Self.cascadeBytesPerHolding
+        return monteCarloBytes + market + workers * perWorker + stress + cascade
             + holdings * Self.bytesPerHolding + accounts * Self.bytesPerAccount
     }
 

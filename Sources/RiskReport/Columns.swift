@@ -1,5 +1,6 @@
 import Dispatch
 import LinearAlgebra
+import RiskModel
 
 /// One cell of a CSV report.
 public enum Cell: Sendable {
@@ -12,14 +13,32 @@ public enum Cell: Sendable {
     case empty
 }
 
-/// A typed column: its header and how to read a row's cell. Reports are declared as columns first, rows second.
+/// A typed column, declared once: its header, unit and meaning, and how to read a row's cell. Reports are declared
+/// as columns first, rows second; the same declarations write the files and docs/COLUMNS.md (`ColumnReference`).
 public struct Column<Row>: Sendable {
+    /// The CSV header (`var_param`).
     public let name: String
+    /// What the values are, from `ColumnReference.units`: `USD`, `fraction`, `count`, `text`…
+    public let unit: String
+    /// One line saying what a cell means.
+    public let meaning: String
     public let cell: @Sendable (Row) -> Cell
-    public init(_ name: String, _ cell: @escaping @Sendable (Row) -> Cell) {
+
+    public init(_ name: String, unit: String, meaning: String, _ cell: @escaping @Sendable (Row) -> Cell) {
         self.name = name
+        self.unit = unit
+        self.meaning = meaning
         self.cell = cell
     }
+
+    /// The column of a per-account figure, under its declaration.
+    public init(figure: FigureColumn, _ cell: @escaping @Sendable (Row) -> Cell) {
+        self.init(figure.name, unit: figure.unit, meaning: figure.meaning, cell)
+    }
+
+    /// Removed: every column declares its unit and meaning (docs/COLUMNS.md lists them).
+    @available(*, unavailable, message: "declare the column's unit and meaning: Column(name, unit: …, meaning: …) { cell }")
+    public init(_ name: String, _ cell: @escaping @Sendable (Row) -> Cell) { fatalError() }
 }
 
 /// Writes rows under typed columns as RFC 4180 CSV with LF line ends.

@@ -18,6 +18,7 @@ public enum HTMLReport {
         ("riskiest", "Riskiest accounts"),
         ("assets", "Collateral and risk by asset"),
         ("stress", "Stress tests"),
+        ("cascade", "Liquidation cascades"),
         ("rebalancing", "Rebalancing flows by asset"),
         ("validation", "Model validation"),
         ("warnings", "Warnings"),
@@ -49,12 +50,13 @@ public enum HTMLReport {
         riskiest(r, into: &page)
         assets(r, figures, into: &page)
         stress(r, figures, into: &page)
+        cascade(r, into: &page)
         rebalancing(r, figures, into: &page)
         validation(r, into: &page)
         warnings(r, into: &page)
         metadata(r, inputChecksums: inputChecksums, wallSeconds: wallSeconds, into: &page)
         page.append("</main>\n<footer>Ballast \(HTML.escape(EngineVersion.current)) · figures on this page are rounded; "
-            + "accounts.csv, holdings.csv, stress.csv, backtest.csv and summary.json hold them in full precision.</footer>\n")
+            + "accounts.csv, holdings.csv, stress.csv, cascade.csv, backtest.csv and summary.json hold them in full precision.</footer>\n")
         page.append("</body>\n</html>\n")
         return page.text
     }

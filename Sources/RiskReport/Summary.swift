@@ -76,6 +76,7 @@ public enum SummaryReport {
             ("riskiest_accounts", riskiestJSON(r)),
             ("rebalance", rebalanceJSON(r)),
             ("backtest", backtestJSON(r.backtest)),
+            ("cascade", cascadeJSON(r)),
             ("not_computed", .array([])),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
@@ -224,6 +225,10 @@ public enum ReportWriter {
             try folder.stream(to: "holdings.csv") { write in try HoldingColumns.write(r, workers: r.threads, to: write) }
             try folder.write(StressColumns.render(r), to: "stress.csv")
             try folder.write(BacktestDayColumns.render(r), to: "backtest.csv")
+            if r.cascade.ran {
+                try folder.write(CascadeColumns.render(r), to: "cascade.csv")
+                try folder.write(CascadeAssetColumns.render(r), to: "cascade_assets.csv")
+            }
             let sums = SummaryReport.checksums(of: r.input)
             let now = DispatchTime.now()
             r.timings.add(.report, seconds: Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)

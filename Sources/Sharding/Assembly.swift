@@ -57,6 +57,7 @@ enum Assembly {
             result.backtest = BacktestReport.wholeBook(book: book, assessment: assessment, market: market.backtestMarket,
                                                        config: config, dailyExceptions: daily,
                                                        figures: result.accountFigures)
+            result.addCascade(market: market)
             return result
         } catch let error as PipelineError {
             throw error

@@ -14,7 +14,9 @@ import RiskPipeline
 enum ResultKey {
     static let positions = "book.positions"
     /// Per account of the part, its number of holdings: the grouping of every per-holding array.
-    static let holdingCounts = "book.holdingCount"
+    static let holdingCounts = ResultArchive.CountsKey("book.holdingCount")
+    /// Per account of the part, its number of rebalancing target rows: the grouping of the target-row arrays.
+    static func targetRowCounts(_ prefix: String) -> ResultArchive.CountsKey { .init(prefix + "rowCount") }
     static let assessment = "assessment."
     static let parametric = "parametric."
     static let historical = "historical."
@@ -31,7 +33,7 @@ extension ResultArchive {
     static func of(_ r: RunResult, header: Data) -> ResultArchive {
         var archive = ResultArchive(header: header)
         archive.put(ResultKey.positions, .account, ints: r.canonicalPositions)
-        archive.put(ResultKey.holdingCounts, .account, ints: (0 ..< r.book.accountCount).map { r.book.holdings(of: $0).count })
+        archive.put(ResultKey.holdingCounts, counts: (0 ..< r.book.accountCount).map { r.book.holdings(of: $0).count })
         r.assessment.archive(into: &archive, prefix: ResultKey.assessment)
         r.parametric.archive(into: &archive, prefix: ResultKey.parametric)
         r.historical.archive(into: &archive, prefix: ResultKey.historical)
@@ -193,8 +195,8 @@ extension RebalancingResult {
                                ("targetTopup", targetTopup), ("turnover", turnover), ("cost", cost)] {
             archive.put(prefix + name, .account, doubles: values)
         }
-        let counts = prefix + "rowCount"
-        archive.put(counts, .account, ints: status.indices.map { rowStart[$0 + 1] - rowStart[$0] })
+        let counts = ResultKey.targetRowCounts(prefix)
+        archive.put(counts, counts: status.indices.map { rowStart[$0 + 1] - rowStart[$0] })
         archive.put(prefix + "rows.asset", .group(counts: counts), ints: rows.asset.map { Int($0) })
         archive.put(prefix + "rows.targetUSD", .group(counts: counts), doubles: rows.targetUSD)
         archive.put(prefix + "rows.weight", .group(counts: counts), doubles: rows.weight)
@@ -209,7 +211,7 @@ extension RebalancingResult {
         let codes = try archive.ints(prefix + "status")
         guard codes.allSatisfy({ $0 >= 0 && $0 < statuses.count }) else { throw .mismatch("archive: unknown rebalance status") }
         var rowStart = [0]
-        for c in try archive.ints(prefix + "rowCount") { rowStart.append(rowStart[rowStart.count - 1] + c) }
+        for c in try archive.counts(ResultKey.targetRowCounts(prefix)) { rowStart.append(rowStart[rowStart.count - 1] + c) }
         var rows = TargetRows()
         rows.asset = try archive.ints(prefix + "rows.asset").map { Int32($0) }
         rows.targetUSD = try archive.doubles(prefix + "rows.targetUSD")

@@ -30,7 +30,10 @@ struct LogLines: RunProgress {
 struct TerminalBar: RunProgress {
     static let width = 24
 
-    func begin(_ phase: Phase, detail: String) {
+    func begin(_ phase: Phase, detail: String) { draw(phase, detail: detail) }
+    func update(_ phase: Phase, detail: String) { draw(phase, detail: detail) }
+
+    private func draw(_ phase: Phase, detail: String) {
         let (index, total) = ConsoleProgress.step(phase)
         let filled = Self.width * (index - 1) / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: Self.width - filled)

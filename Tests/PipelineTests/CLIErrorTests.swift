@@ -170,11 +170,12 @@ extension CLIErrorTests {
         let loud = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200"])
         #expect(loud.status == 0)
         let steps = loud.stderr.split(separator: "\n").compactMap { line -> String? in
-            guard let range = line.range(of: #"\[[0-9]+/10\] [a-z_]+"#, options: .regularExpression) else { return nil }
+            guard let range = line.range(of: #"\[[0-9]+/11\] [a-z_]+"#, options: .regularExpression) else { return nil }
             return String(line[range])
         }
-        #expect(steps == ["[1/10] load", "[2/10] covariance", "[3/10] haircuts", "[4/10] parametric", "[5/10] historical",
-                          "[6/10] monte_carlo", "[7/10] backtest", "[8/10] stress", "[9/10] rebalance", "[10/10] report"])
+        #expect(steps == ["[1/11] load", "[2/11] covariance", "[3/11] haircuts", "[4/11] parametric", "[5/11] historical",
+                          "[6/11] monte_carlo", "[7/11] backtest", "[8/11] stress", "[9/11] rebalance", "[10/11] cascade",
+                          "[11/11] report"])
         #expect(loud.stderr.contains("done: 150 accounts in"))
         let quiet = try CLI.run(["run", EndToEndTests.book.path, "--out", out.path, "--set", "mc_paths=200", "--quiet"])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.isEmpty)

@@ -150,7 +150,7 @@ import Testing
             let out = base.appendingPathComponent("t\(threads)")
             let outcome = try CLI.run(["run", Self.book.path, "--out", out.path, "--quiet", "--threads", threads])
             #expect(outcome.status == 0, "\(outcome.stderr)")
-            files.append(try ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv"].map { try Data(contentsOf: out.appendingPathComponent($0)) })
+            files.append(try ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "cascade.csv", "cascade_assets.csv"].map { try Data(contentsOf: out.appendingPathComponent($0)) })
         }
         #expect(files[0] == files[1])
         #expect(files[0] == files[2])

@@ -8,7 +8,7 @@ import Testing
 /// back from accounts.csv, holdings.csv, stress.csv and report.html.
 @Suite struct FormulaPrefixTests {
     @Test func atSignCellsGetTheQuotePrefixInTheWriterAndInTheHTMLNames() {
-        let columns: [Column<Int>] = [Column("id") { .text(["@SUM(A1)", "@a,b", "a@b", "@"][$0]) }]
+        let columns: [Column<Int>] = [Column("id", unit: "text", meaning: "an id") { .text(["@SUM(A1)", "@a,b", "a@b", "@"][$0]) }]
         let text = String(decoding: CSVWriter.render(columns: columns, rows: 0 ..< 4), as: UTF8.self)
         #expect(text == "id\n'@SUM(A1)\n\"'@a,b\"\na@b\n'@\n")
         #expect(HTML.name("@cmd|' /C calc'!A0") == "&#39;@cmd|&#39; /C calc&#39;!A0")

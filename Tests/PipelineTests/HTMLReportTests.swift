@@ -190,10 +190,11 @@ import Testing
         // Rebalancing (scope breaching by default) reports its counts; a flows chart is drawn when anything trades.
         let rebalancing = Self.section("rebalancing", of: html)
         #expect(rebalancing.contains("in scope") || rebalancing.contains("Not computed in this run"))
-        // status, health, 2 × assets, stress, validation (+ flows)
+        // status, health, 2 × assets, stress, 2 × cascade, validation (+ flows)
         let charts = html.components(separatedBy: "<svg").count - 1
         #expect(Self.section("validation", of: html).contains("<svg"))
-        #expect(charts == 6 || (charts == 7 && rebalancing.contains("<svg")))
+        #expect(Self.section("cascade", of: html).components(separatedBy: "<svg").count - 1 == 2)
+        #expect(charts == 8 || (charts == 9 && rebalancing.contains("<svg")))
     }
 
     @Test func aBookWithoutScenariosStillRendersEverySectionAndSaysSo() throws {

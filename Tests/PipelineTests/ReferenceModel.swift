@@ -18,6 +18,11 @@ struct ReferenceModel {
         var marginCallRatio = 1.1
         var targetRatio = 1.25
         var settlement = "USDC"
+        /// Cascades (SPEC §3.8): φ, ℓ, η, the round limit.
+        var closeFactor = 0.5
+        var penalty = 0.05
+        var impact = 1.0
+        var maxRounds = 50
         var replays = [("covid_crash", "2020-03-11", "2020-03-13"), ("china_ban", "2021-05-18", "2021-05-20"),
                        ("luna_collapse", "2022-05-07", "2022-05-12"), ("ftx_collapse", "2022-11-07", "2022-11-09")]
     }
@@ -50,6 +55,16 @@ struct ReferenceModel {
     }
 
     var accounts: [String: Account] = [:]
+    /// What the cascade reference (`ReferenceCascade`) needs: each account's holdings as (asset, USD value at today's
+    /// prices, + collateral, − debt) in positions.csv order, the scenarios, and the market.
+    var positions: [(id: String, holdings: [(asset: Int, value: Double)])] = []
+    var scenarioNames: [String] = []
+    var shocks: [[Double]] = []
+    var tickers: [String] = []
+    var volatility: [Double] = []
+    var scheduleHaircut: [Double] = []
+    var adv: [Double?] = []
+    var settings = Settings()
     var stress: [StressRow] = []
     var bookVarHist = 0.0, bookEsHist = 0.0
     /// Keyed by "account|asset".
@@ -121,6 +136,11 @@ struct ReferenceModel {
             for i in 0 ..< n { for j in 0 ..< n { cov[i][j] = (1 - shrink) * emp[i][j] + (i == j ? shrink * mu : 0) } }
         }
         let vol = (0 ..< n).map { cov[$0][$0].squareRoot() }
+        self.settings = s
+        self.tickers = tickers
+        volatility = vol
+        scheduleHaircut = assetRecords.map { Double($0["haircut"]!)! }
+        adv = assetRecords.map { $0["adv_usd"].flatMap(Double.init) }
         let price = (0 ..< n).map { series[$0][rows - 1]! }
         let index = Dictionary(uniqueKeysWithValues: tickers.enumerated().map { ($1, $0) })
         func haircut(_ i: Int, _ value: Double) -> Double {
@@ -157,6 +177,8 @@ struct ReferenceModel {
             })
         }
         stress = scenarioNames.map { StressRow(name: $0) }
+        self.scenarioNames = scenarioNames
+        self.shocks = shocks
         // k = ⌈round(W·(1−α), 9)⌉
         let tail = max(1, min(w, Int(ceil((Double(w) * (1 - s.confidence) * 1e9).rounded() / 1e9))))
         var bookExposure = [Double](repeating: 0, count: n)
@@ -178,6 +200,7 @@ struct ReferenceModel {
         for id in order {
             var a = Account()
             var e = [Double](repeating: 0, count: n), b = [Double](repeating: 0, count: n)
+            self.positions.append((id, assetOrder[id]!.map { ($0, quantity[id]![$0]! * price[$0]) }))
             for i in assetOrder[id]! {
                 e[i] = quantity[id]![i]! * price[i]
                 var h = Holding()
@@ -217,7 +240,8 @@ struct ReferenceModel {
                 a.status = ratio < s.liquidationRatio ? "liquidatable" : ratio < s.marginCallRatio ? "margin_call" : "ok"
                 if bsb > 0 {
                     a.sigma = a.buffer / (s.horizon * bsb).squareRoot()
-                    let moves = assetOrder[id]!.map { ($0, expm1(-a.buffer * sb[$0] / bsb)) }
+                    // SPEC §3.2: an account already past the threshold has no liquidation scenario.
+                    let moves = a.buffer < 0 ? [] : assetOrder[id]!.map { ($0, expm1(-a.buffer * sb[$0] / bsb)) }
                         .sorted { abs($0.1) != abs($1.1) ? abs($0.1) > abs($1.1) : $0.0 < $1.0 }
                     a.scenario = moves.prefix(3).map { m in
                         var text = String(format: "%.1f", 100 * m.1)

@@ -8,7 +8,8 @@ import Testing
 /// interrupted run leaves nothing that the next run does not clean up. The command-line tests fail on the old commit
 /// (rename aside, remove, no marker, no lock, no signal handling); the last ones test the commit's parts directly.
 @Suite(.serialized) struct ReportCommitTests {
-    static let reportFiles = [ReportFolder.markerName, "accounts.csv", "backtest.csv", "holdings.csv", "report.html", "stress.csv",
+    static let reportFiles = [ReportFolder.markerName, "accounts.csv", "backtest.csv", "cascade.csv",
+                              "cascade_assets.csv", "holdings.csv", "report.html", "stress.csv",
                               "summary.json"]
 
     /// 50 accounts: a run takes about 0.1 s.

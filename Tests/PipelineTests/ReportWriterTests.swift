@@ -13,10 +13,10 @@ import Testing
         #expect(CSVText.neutralised("acct-1") == "acct-1")
         #expect(CSVText.neutralised("") == "")
         let columns: [Column<Int>] = [
-            Column("id") { .text(["=1+1", "a,b", "say \"hi\"", "line\nbreak"][$0]) },
-            Column("value") { .number([-1.5, 1e-05, .nan, 100][$0]) },
-            Column("count") { .integer($0) },
-            Column("later") { _ in .empty },
+            Column("id", unit: "text", meaning: "an id") { .text(["=1+1", "a,b", "say \"hi\"", "line\nbreak"][$0]) },
+            Column("value", unit: "USD", meaning: "a number") { .number([-1.5, 1e-05, .nan, 100][$0]) },
+            Column("count", unit: "count", meaning: "a count") { .integer($0) },
+            Column("later", unit: "USD", meaning: "never computed") { _ in .empty },
         ]
         let text = String(decoding: CSVWriter.render(columns: columns, rows: 0 ..< 4), as: UTF8.self)
         let expected = [
@@ -37,7 +37,7 @@ import Testing
             values.append(Double(bitPattern: state >> 2) )
         }
         let finite = values.filter(\.isFinite)
-        let columns: [Column<Double>] = [Column("x") { .number($0) }]
+        let columns: [Column<Double>] = [Column("x", unit: "USD", meaning: "the row") { .number($0) }]
         let lines = String(decoding: CSVWriter.render(columns: columns, rows: finite), as: UTF8.self).split(separator: "\n").dropFirst()
         for (line, value) in zip(lines, finite) { #expect(Double(String(line))!.bitPattern == value.bitPattern) }
     }
@@ -88,8 +88,9 @@ import Testing
 extension ReportWriterTests {
     /// Streaming in parallel chunks gives the same bytes as rendering in one go, for any worker count.
     @Test func streamedChunksEqualTheWholeRenderForAnyWorkerCount() throws {
-        let columns: [Column<Int>] = [Column("i") { .integer($0) }, Column("x") { .number(Double($0) / 7) },
-                                      Column("t") { .text($0 % 3 == 0 ? "-\($0)" : "a\($0)") }]
+        let columns: [Column<Int>] = [Column("i", unit: "count", meaning: "the row") { .integer($0) },
+                                      Column("x", unit: "USD", meaning: "row / 7") { .number(Double($0) / 7) },
+                                      Column("t", unit: "text", meaning: "a text") { .text($0 % 3 == 0 ? "-\($0)" : "a\($0)") }]
         let count = 2 * CSVWriter.chunkRows + 123
         let whole = CSVWriter.render(columns: columns, rows: 0 ..< count)
         for workers in [1, 2, 5] {
@@ -102,7 +103,7 @@ extension ReportWriterTests {
     /// A sink that fails (disk full) stops the stream and its error reaches the caller; nothing after it is written.
     @Test func aFailingSinkStopsTheStreamWithItsError() {
         struct DiskFull: Error {}
-        let columns: [Column<Int>] = [Column("i") { .integer($0) }]
+        let columns: [Column<Int>] = [Column("i", unit: "count", meaning: "the row") { .integer($0) }]
         let count = 40 * CSVWriter.chunkRows
         var calls = 0
         #expect(throws: DiskFull.self) {

@@ -48,7 +48,7 @@ import Testing
         }
         let merged = root.appendingPathComponent("merged")
         _ = try MergedReport.write(parts, to: merged, threads: 2)
-        for file in ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv"] {
+        for file in ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "cascade.csv", "cascade_assets.csv"] {
             #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: merged.appendingPathComponent(file)),
                     "\(file) differs")
         }

@@ -80,7 +80,7 @@ import Testing
             // The parts in another order than their indices: the merge sorts them out.
             let result = try MergedReport.write(parts.reversed(), to: merged, threads: 2)
             #expect(result.book.accountCount == result.input.book.accountCount)
-            for file in ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv"] {
+            for file in ["accounts.csv", "holdings.csv", "stress.csv", "backtest.csv", "cascade.csv", "cascade_assets.csv"] {
                 let a = try Data(contentsOf: whole.appendingPathComponent(file))
                 let b = try Data(contentsOf: merged.appendingPathComponent(file))
                 #expect(a == b, "\(name), \(shards) shards: \(file) differs")

@@ -33,6 +33,25 @@ import Testing
         #expect(risk.liquidationScenario[0] == expected)
     }
 
+    /// SPEC §3.2: an account already below the liquidation ratio keeps its negative distance (the closed form) but
+    /// gets no scenario — the move x* would be a rally back to the threshold.
+    @Test func alreadyLiquidatableKeepsNegativeSigmaWithoutScenario() {
+        let s1 = 0.05, s2 = 0.02
+        let cov = Matrix([[s1 * s1, 0], [0, s2 * s2]])
+        var builder = BookBuilder(assetCount: 2)
+        builder.add(account: "x", asset: 0, quantity: 10)     // 1,000 USD collateral at 100, HCV 800
+        builder.add(account: "x", asset: 1, quantity: -900)   // 900 USD debt at 1: CR 0.889
+        var config = RiskConfig()
+        config.haircutModel = .schedule
+        let (assessment, risk) = computeRisk(book: builder.build(), covariance: cov, prices: [100, 1],
+                                             schedule: schedule(2, haircut: 0.2), config: config)
+        let b = [800.0, -900.0]
+        let bSb = b[0] * b[0] * s1 * s1 + b[1] * b[1] * s2 * s2
+        #expect(assessment.status[0] == .liquidatable)
+        #expect(relativeError(risk.liquidationSigma[0], -100 / bSb.squareRoot()) < 1e-14)
+        #expect(risk.liquidationScenario[0] == "")
+    }
+
     @Test func emptyWithoutDebt() {
         var builder = BookBuilder(assetCount: 1)
         builder.add(account: "x", asset: 0, quantity: 1)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the Slurm deployment on this machine: brings up the one-node cluster (local-cluster.sh),
 # generates a book, runs it whole, submits it as N shards + merge with submit.sh, waits, and checks that the
-# merged report equals the whole run: accounts.csv, holdings.csv and stress.csv byte for byte, summary.json
+# merged report equals the whole run: accounts.csv, holdings.csv, stress.csv, backtest.csv and the cascade files byte for byte, summary.json
 # equal but for run metadata (phases, wall time, memory, threads, book path). Exit 0 only then.
 #
 #   deploy/slurm/test-local.sh [--bin PATH] [--accounts N] [--shards N] [--keep-cluster]
@@ -53,7 +53,7 @@ if [ "$state" != JobState=COMPLETED ]; then
   tail -n 20 "$work"/parts/logs/*.out >&2 || true
   exit 1
 fi
-for f in accounts.csv holdings.csv stress.csv; do
+for f in accounts.csv holdings.csv stress.csv backtest.csv cascade.csv cascade_assets.csv; do
   cmp "$work/whole/$f" "$work/report/$f" || { echo "test-local.sh: $f differs from the whole run" >&2; exit 1; }
 done
 python3 - "$work/whole/summary.json" "$work/report/summary.json" <<'PY'

@@ -1,6 +1,7 @@
 // Stress testing over the tier-L retail book (`RetailFixture.tierL`, shared with the other suites): every account
 // under 200 random hypothetical scenarios — losses, haircuts re-evaluated at the stressed values, status counts,
-// shortfall and each account's worst scenario. All inputs are built in `setup`, outside the measured region, from
+// shortfall and each account's worst scenario; and the liquidation cascades of 14 scenarios (the default count:
+// 10 of scenarios.csv and 4 replays) with their rounds of liquidations and price impact. All inputs are built in `setup`, outside the measured region, from
 // fixed seeds. See ../../README.md for how to read the numbers.
 
 import Benchmark
@@ -15,6 +16,7 @@ import RiskModel
 let benchmarks: @Sendable () -> Void = {
     for workers in [2, 1] { Suite.stress(workers: workers) }
     Suite.stress(workers: 2, kernel: .dense)
+    for workers in [2, 1] { Suite.cascade(workers: workers) }
 }
 
 enum Suite {
@@ -41,6 +43,46 @@ enum Suite {
         } setup: {
             StressInputs.tierL
         }
+    }
+}
+
+extension Suite {
+    /// `LiquidationCascade.run` on the book as it is, 14 scenarios at the default parameters (φ = 0.5, ℓ = 5 %,
+    /// η = 1): rounds until no account is liquidated, each re-valuing the accounts its liquidations and price moves
+    /// touch. Reports account-scenarios per second like the stress benchmark, so the two compare directly.
+    static func cascade(workers: Int) {
+        Benchmark("cascade/\(tierL)/scenarios=\(CascadeInputs.scenarioCount)/workers=\(workers)",
+                  configuration: .stressRun(Metric.accountScenariosPerSecond)) {
+            (benchmark: Benchmark, inputs: CascadeInputs) in
+            var outcomes: [[CascadeOutcome]] = []
+            let elapsed = ContinuousClock().measure {
+                outcomes = LiquidationCascade.run(books: [inputs.book], scenarios: inputs.stress.scenarios,
+                                                  market: inputs.market, parameters: inputs.parameters, workers: workers)
+            }
+            let cells = Double(inputs.book.accountCount) * Double(inputs.stress.scenarios.count)
+            benchmark.measurement(Metric.accountScenariosPerSecond, Int(cells / elapsed.seconds))
+            blackHole(outcomes[0][0].rounds)
+        } setup: {
+            CascadeInputs.tierL
+        }
+    }
+}
+
+/// The stress inputs with 14 scenarios, and the cascade's book, market and default parameters.
+struct CascadeInputs: Sendable {
+    static let scenarioCount = 14
+    static let tierL = CascadeInputs(stress: StressInputs(fixture: .tierL, seed: 0xCA5CADE, scenarios: scenarioCount))
+
+    let stress: StressInputs
+    let book: CascadeBook
+    let market: CascadeMarket
+    let parameters: CascadeParameters
+
+    init(stress: StressInputs) {
+        self.stress = stress
+        book = CascadeBook(book: stress.fixture.book, assessment: stress.assessment)
+        market = CascadeMarket(haircuts: stress.haircuts)
+        parameters = CascadeParameters(config: stress.fixture.config)
     }
 }
 
@@ -77,10 +119,10 @@ struct StressInputs: Sendable {
     let haircuts: HaircutCalculator
     let scenarios: StressScenarios
 
-    init(fixture: RetailFixture, seed: UInt64) {
+    init(fixture: RetailFixture, seed: UInt64, scenarios count: Int = scenarioCount) {
         self.fixture = fixture
         assessment = fixture.assess()
         haircuts = fixture.haircuts
-        scenarios = fixture.market.randomStressScenarios(count: Self.scenarioCount, seed: seed)
+        scenarios = fixture.market.randomStressScenarios(count: count, seed: seed)
     }
 }

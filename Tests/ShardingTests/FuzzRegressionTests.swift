@@ -1,9 +1,9 @@
 import Foundation
 import RiskModel
+import Sharding
 import Testing
 
-/// Inputs the fuzz targets found (Fuzz/, docs/FUZZING.md): each crashed the process, each is now an error.
-/// The part-file reader lives in RiskModel; its regressions are here with the other parsers'.
+/// Inputs fuzz-part found (Fuzz/, docs/FUZZING.md): each crashed the process, each is now an error.
 @Suite struct FuzzRegressionTests {
     /// fuzz-part: a text array whose element count no file could hold made the reader reserve room for all of them
     /// first (a count of 2^62 asked for 2^66 bytes: a crash, not "truncated").
@@ -27,16 +27,17 @@ import Testing
     }
 
     /// fuzz-part: group counts that are negative, overflow when summed, or are fewer than the accounts made the merge
-    /// trap (a range with its bounds reversed, an overflow, an index out of range).
+    /// trap (a range with its bounds reversed, an overflow, an index out of range). The reader now refuses such a
+    /// file, and the merge such an archive built in memory.
     @Test(arguments: [[-1, 1], [Int.max, 1], [0]])
     func partImpossibleGroupCounts(counts: [Int]) throws {
         var archive = ResultArchive()
         archive.put("book.positions", .account, ints: [0, 1])
-        archive.put("g", .group(counts: "n"), doubles: [])  // before its counts: the merge reads them for it
-        archive.put("n", .account, ints: counts)
-        let part = try ResultArchive(serialized: archive.serialized(), path: "p")
+        archive.put("n", .account, ints: counts)  // not `put(_:counts:)`, which refuses negative counts
+        archive.put("g", .group(counts: ResultArchive.CountsKey("n")), doubles: [])
+        #expect(throws: ResultArchive.Failure.self) { try ResultArchive(serialized: archive.serialized(), path: "p") }
         #expect(throws: ResultArchive.Failure.self) {
-            try ResultArchive.merge([part], positions: [[0, 1]], accountCount: 2)
+            try ResultArchive.merge([archive], positions: [[0, 1]], accountCount: 2)
         }
     }
 

@@ -9,15 +9,26 @@ import Foundation
 /// every part (a scalar of the market, such as the settlement haircut). Numbers are stored as their IEEE-754 bits,
 /// so a merge reproduces them exactly.
 ///
-/// File layout (little-endian): the magic `BALLASTPART1`, a UInt64 byte length, a JSON header of that length (the
-/// caller's metadata), then the arrays: for each, its name, scope, kind and element count, then the elements.
+/// File layout: the magic `BALLASTPART1`, a UInt64 byte length, a JSON header of that length (the caller's
+/// metadata), then a UInt64 array count and the arrays: for each, its name, scope, kind and element count, then the
+/// elements. Every number (lengths, codes, counts, integers, IEEE-754 bits) is 8 bytes, least significant byte first
+/// whatever the machine; a text is its UTF-8 byte length, then its bytes. The format's version is the part header's
+/// `format` (`ShardReport.format`).
 public struct ResultArchive: Sendable {
+    /// The name of a per-account array of counts (each ≥ 0, one per account of the part) that groups other arrays:
+    /// account a owns the next `counts[a]` elements of each (`Scope.group`). Stored by `put(_:counts:)` before any
+    /// array it groups; a part file whose group names anything else is refused when read.
+    public struct CountsKey: Hashable, Sendable {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+    }
+
     /// How a merge combines an array.
     public enum Scope: Sendable, Equatable {
         /// One element per account of the part, in the part's order.
         case account
-        /// Per account of the part, `counts[a]` consecutive elements (the counts: an account-scope integer array).
-        case group(counts: String)
+        /// Per account of the part, `counts[a]` consecutive elements (`counts`: stored before this array).
+        case group(counts: CountsKey)
         /// Per block of `size` canonical positions, `stride` consecutive elements; blocks placed by canonical block.
         case block(size: Int, stride: Int)
         /// Added element by element over the parts.
@@ -67,8 +78,17 @@ public struct ResultArchive: Sendable {
 
     public mutating func put(_ name: String, _ scope: Scope, _ values: Values) {
         precondition(entries[name] == nil, "archive: \(name) stored twice")
+        if case .group(let counts) = scope {
+            precondition(holdsCounts(counts), "archive: \(name) is grouped by \(counts.name), not stored before it")
+        }
         names.append(name)
         entries[name] = Entry(scope: scope, values: values)
+    }
+
+    /// Stores the counts that group other arrays (one per account, each ≥ 0).
+    public mutating func put(_ key: CountsKey, counts: [Int]) {
+        precondition(counts.allSatisfy { $0 >= 0 }, "archive: negative count in \(key.name)")
+        put(key.name, .account, ints: counts)
     }
 
     public mutating func put(_ name: String, _ scope: Scope, doubles: [Double]) { put(name, scope, .doubles(doubles)) }
@@ -102,10 +122,32 @@ public struct ResultArchive: Sendable {
         return v[0]
     }
 
+    public func counts(_ key: CountsKey) throws(Failure) -> [Int] { try ints(key.name) }
+
+    /// Whether `key` names an account-scope integer array already stored (what a group scope may name).
+    func holdsCounts(_ key: CountsKey) -> Bool {
+        guard let entry = entries[key.name], entry.scope == .account, case .ints = entry.values else { return false }
+        return true
+    }
+
+    /// How many elements the counts `key` give out in all: nil unless `key` names an account-scope integer array
+    /// already stored whose counts are all ≥ 0 and sum without overflow.
+    func groupSize(_ key: CountsKey) -> Int? {
+        guard holdsCounts(key), case .ints(let counts) = entries[key.name]!.values else { return nil }
+        var total = 0
+        for c in counts {
+            let (sum, overflow) = total.addingReportingOverflow(c)
+            guard c >= 0, !overflow else { return nil }
+            total = sum
+        }
+        return total
+    }
+
     // MARK: - File format
 
     static let magic = Array("BALLASTPART1".utf8)
 
+    /// The file's bytes (layout above).
     public func serialized() -> Data {
         var out = Data()
         out.append(contentsOf: Self.magic)
@@ -115,74 +157,85 @@ public struct ResultArchive: Sendable {
         for name in names {
             let entry = entries[name]!
             Self.append(string: name, to: &out)
-            switch entry.scope {
-            case .account: Self.append(UInt64(0), to: &out)
-            case .group(let counts): Self.append(UInt64(1), to: &out); Self.append(string: counts, to: &out)
-            case .block(let size, let stride):
-                Self.append(UInt64(2), to: &out); Self.append(UInt64(size), to: &out); Self.append(UInt64(stride), to: &out)
-            case .sum: Self.append(UInt64(3), to: &out)
-            case .same: Self.append(UInt64(4), to: &out)
-            }
-            switch entry.values {
-            case .doubles(let v):
-                Self.append(UInt64(0), to: &out); Self.append(UInt64(v.count), to: &out)
-                Self.appendLittleEndian(v.map(\.bitPattern), to: &out)
-            case .ints(let v):
-                Self.append(UInt64(1), to: &out); Self.append(UInt64(v.count), to: &out)
-                Self.appendLittleEndian(v.map { UInt64(bitPattern: Int64($0)) }, to: &out)
-            case .strings(let v):
-                Self.append(UInt64(2), to: &out); Self.append(UInt64(v.count), to: &out)
-                for s in v { Self.append(string: s, to: &out) }
-            }
+            Self.append(entry.scope, to: &out)
+            Self.append(entry.values, to: &out)
         }
         return out
     }
 
+    /// The scope's code (0 account, 1 group, 2 block, 3 sum, 4 same), then the counts' name or the block size and
+    /// stride.
+    static func append(_ scope: Scope, to out: inout Data) {
+        switch scope {
+        case .account: append(UInt64(0), to: &out)
+        case .group(let counts): append(UInt64(1), to: &out); append(string: counts.name, to: &out)
+        case .block(let size, let stride):
+            append(UInt64(2), to: &out); append(UInt64(size), to: &out); append(UInt64(stride), to: &out)
+        case .sum: append(UInt64(3), to: &out)
+        case .same: append(UInt64(4), to: &out)
+        }
+    }
+
+    /// The kind (0 numbers, 1 integers, 2 texts), the element count, then the elements.
+    static func append(_ values: Values, to out: inout Data) {
+        switch values {
+        case .doubles(let v):
+            append(UInt64(0), to: &out); append(UInt64(v.count), to: &out)
+            appendLittleEndian(v.map(\.bitPattern), to: &out)
+        case .ints(let v):
+            append(UInt64(1), to: &out); append(UInt64(v.count), to: &out)
+            appendLittleEndian(v.map { UInt64(bitPattern: Int64($0)) }, to: &out)
+        case .strings(let v):
+            append(UInt64(2), to: &out); append(UInt64(v.count), to: &out)
+            for s in v { append(string: s, to: &out) }
+        }
+    }
+
+    /// Reads a part file's bytes, refusing anything the writer never stores (`check`).
     public init(serialized data: Data, path: String) throws(Failure) {
         var reader = ByteReader(data: data, path: path)
-        guard (try? reader.bytes(Self.magic.count)) == Self.magic else {
-            throw .unreadable(path: path, reason: "not a Ballast part file (no BALLASTPART1 header)")
-        }
-        let headerLength = try reader.count()
-        header = Data(try reader.bytes(headerLength))
-        let entryCount = try reader.count()
-        for _ in 0 ..< entryCount {
+        header = try reader.header()
+        var accounts: Int?
+        for _ in 0 ..< (try reader.count()) {
             let name = try reader.string()
-            let scope: Scope
-            switch try reader.count() {
-            case 0: scope = .account
-            case 1: scope = .group(counts: try reader.string())
-            case 2:
-                let size = try reader.count(), stride = try reader.count()
-                guard size >= 1 else { throw .unreadable(path: path, reason: "array \(name) has blocks of 0 accounts") }
-                scope = .block(size: size, stride: stride)
-            case 3: scope = .sum
-            case 4: scope = .same
-            default: throw .unreadable(path: path, reason: "unknown scope of array \(name)")
-            }
-            let kind = try reader.count()
-            let count = try reader.count()
-            let values: Values
-            switch kind {
-            case 0: values = .doubles(try reader.doubles(count))
-            case 1: values = .ints(try reader.int64s(count).map { Int($0) })
-            case 2: values = .strings(try reader.strings(count))
-            default: throw .unreadable(path: path, reason: "unknown element kind of array \(name)")
-            }
-            if entries[name] != nil { throw .unreadable(path: path, reason: "array \(name) appears twice") }
+            let scope = try reader.scope(of: name)
+            let values = try reader.values(of: name)
+            try check(name, scope, values, accounts: &accounts, path: path)
             names.append(name)
             entries[name] = Entry(scope: scope, values: values)
         }
         guard reader.atEnd else { throw .unreadable(path: path, reason: "trailing bytes after the last array") }
     }
 
+    /// Refuses an array stored twice, account arrays of different lengths (`accounts`: the length of the first), and a
+    /// group whose counts are not an account array of counts stored before it, or give out another number of elements.
+    private func check(_ name: String, _ scope: Scope, _ values: Values, accounts: inout Int?,
+                       path: String) throws(Failure) {
+        if entries[name] != nil { throw .unreadable(path: path, reason: "array \(name) appears twice") }
+        switch scope {
+        case .account:
+            if let n = accounts, n != values.count {
+                throw .unreadable(path: path, reason: "array \(name) has \(values.count) entries for \(n) accounts")
+            }
+            accounts = values.count
+        case .group(let counts):
+            guard let size = groupSize(counts) else {
+                throw .unreadable(path: path, reason: "array \(name) is grouped by \(counts.name), "
+                    + "which is not an array of counts stored before it")
+            }
+            guard size == values.count else {
+                throw .unreadable(path: path, reason: "array \(name) has \(values.count) entries, "
+                    + "its counts \(counts.name) say \(size)")
+            }
+        case .block, .sum, .same:
+            break
+        }
+    }
+
     /// Reads only the JSON header of a part file (cheap validation before loading the arrays).
     public static func header(of data: Data, path: String) throws(Failure) -> Data {
         var reader = ByteReader(data: data, path: path)
-        guard (try? reader.bytes(magic.count)) == magic else {
-            throw .unreadable(path: path, reason: "not a Ballast part file (no BALLASTPART1 header)")
-        }
-        return Data(try reader.bytes(try reader.count()))
+        return try reader.header()
     }
 
     /// The words in little-endian byte order: copied as they are on little-endian machines (all Ballast runs on),
@@ -214,6 +267,63 @@ public struct ResultArchive: Sendable {
     /// hold); `same` arrays must be equal in every part. Every position must come from exactly one part.
     public static func merge(_ parts: [ResultArchive], positions: [[Int]], accountCount: Int) throws(Failure) -> ResultArchive {
         precondition(parts.count == positions.count && !parts.isEmpty, "merge: one position list per part")
+        let (owner, slot) = try owners(positions, accountCount: accountCount)
+        let first = parts[0]
+        for (p, part) in parts.enumerated() where Set(part.names) != Set(first.names) {
+            throw .mismatch("part \(p) holds different arrays than part 0")
+        }
+        var merged = ResultArchive(header: first.header)
+        var groupStarts: [CountsKey: [[Int]]] = [:]   // per counts array, each part's group offsets
+        for name in first.names {
+            let entry = first.entries[name]!
+            for (p, part) in parts.enumerated() where part.entries[name]!.scope != entry.scope {
+                throw .mismatch("part \(p): array \(name) has another scope than in part 0")
+            }
+            if entry.scope == .same {
+                for (p, part) in parts.enumerated() where !sameBits(part.entries[name]!.values, entry.values) {
+                    throw .mismatch("part \(p): \(name) differs from part 0 (the shards did not see the same market)")
+                }
+                merged.put(name, .same, entry.values)
+                continue
+            }
+            var groupStart: [[Int]] = []
+            if case .group(let counts) = entry.scope {
+                if groupStarts[counts] == nil { groupStarts[counts] = try starts(of: counts, in: parts, positions: positions) }
+                groupStart = groupStarts[counts]!
+            }
+            let layout = Layout(scope: entry.scope, accountCount: accountCount, owner: owner, slot: slot,
+                                positions: positions, groupStart: groupStart, name: name)
+            merged.put(name, entry.scope, try combined(name, like: entry.values, parts, layout))
+        }
+        return merged
+    }
+
+    /// The parts' array `name`, of the kind of part 0's (`first`), combined by `layout`: numbers and integers added
+    /// for `.sum` (integers checked for overflow), texts taken from part 0.
+    private static func combined(_ name: String, like first: Values, _ parts: [ResultArchive],
+                                 _ layout: Layout) throws(Failure) -> Values {
+        switch first {
+        case .doubles:
+            let arrays = try parts.map { part throws(Failure) -> [Double] in try part.doubles(name) }
+            return .doubles(try layout.combine(arrays, zero: 0.0, add: +))
+        case .ints:
+            let arrays = try parts.map { part throws(Failure) -> [Int] in try part.ints(name) }
+            var overflow = false
+            let sums = try layout.combine(arrays, zero: 0) { a, b in
+                let (sum, o) = a.addingReportingOverflow(b)
+                overflow = overflow || o
+                return sum
+            }
+            if overflow { throw .mismatch("\(name): the parts' sum overflows") }
+            return .ints(sums)
+        case .strings:
+            let arrays = try parts.map { part throws(Failure) -> [String] in try part.strings(name) }
+            return .strings(try layout.combine(arrays, zero: "", add: { a, _ in a }))
+        }
+    }
+
+    /// For each canonical position, the part that holds it and its index in that part; every position exactly once.
+    private static func owners(_ positions: [[Int]], accountCount: Int) throws(Failure) -> (owner: [Int32], slot: [Int32]) {
         var owner = [Int32](repeating: -1, count: accountCount)
         var slot = [Int32](repeating: -1, count: accountCount)
         for (p, list) in positions.enumerated() {
@@ -231,70 +341,28 @@ public struct ResultArchive: Sendable {
         if let missing = owner.firstIndex(of: -1) {
             throw .mismatch("no part covers account position \(missing): a shard is missing")
         }
-        let first = parts[0]
-        for (p, part) in parts.enumerated() where Set(part.names) != Set(first.names) {
-            throw .mismatch("part \(p) holds different arrays than part 0")
+        return (owner, slot)
+    }
+
+    /// Each part's offsets of its accounts' groups (counts summed: one more than the accounts). Checked again here,
+    /// as in the reader: one count ≥ 0 per account of the part, summing without overflow.
+    private static func starts(of key: CountsKey, in parts: [ResultArchive], positions: [[Int]]) throws(Failure) -> [[Int]] {
+        var result: [[Int]] = []
+        for (p, part) in parts.enumerated() {
+            let counts = try part.counts(key)
+            guard counts.count == positions[p].count else {
+                throw .mismatch("part \(p): \(key.name) has \(counts.count) entries for \(positions[p].count) accounts")
+            }
+            var s = [0]
+            s.reserveCapacity(counts.count + 1)
+            for c in counts {
+                let (next, overflow) = s[s.count - 1].addingReportingOverflow(c)
+                guard c >= 0, !overflow else { throw .mismatch("part \(p): \(key.name) holds an impossible count \(c)") }
+                s.append(next)
+            }
+            result.append(s)
         }
-        var merged = ResultArchive(header: first.header)
-        // Group offsets per part, by counts array name.
-        var groupStarts: [String: [[Int]]] = [:]
-        func starts(_ countsName: String) throws(Failure) -> [[Int]] {
-            if let cached = groupStarts[countsName] { return cached }
-            var result: [[Int]] = []
-            for (p, part) in parts.enumerated() {
-                let counts = try part.ints(countsName)
-                // One count ≥ 0 per account, summing without overflow (checked: the file's numbers are not trusted).
-                guard counts.count == positions[p].count else {
-                    throw .mismatch("part \(p): \(countsName) has \(counts.count) entries for \(positions[p].count) accounts")
-                }
-                var s = [0]
-                s.reserveCapacity(counts.count + 1)
-                for c in counts {
-                    let (next, overflow) = s[s.count - 1].addingReportingOverflow(c)
-                    guard c >= 0, !overflow else { throw .mismatch("part \(p): \(countsName) holds an impossible count \(c)") }
-                    s.append(next)
-                }
-                result.append(s)
-            }
-            groupStarts[countsName] = result
-            return result
-        }
-        for name in first.names {
-            let entry = first.entries[name]!
-            for (p, part) in parts.enumerated() where part.entries[name]!.scope != entry.scope {
-                throw .mismatch("part \(p): array \(name) has another scope than in part 0")
-            }
-            if entry.scope == .same {
-                for (p, part) in parts.enumerated() where !sameBits(part.entries[name]!.values, entry.values) {
-                    throw .mismatch("part \(p): \(name) differs from part 0 (the shards did not see the same market)")
-                }
-                merged.put(name, .same, entry.values)
-                continue
-            }
-            var groupStart: [[Int]] = []
-            if case .group(let countsName) = entry.scope { groupStart = try starts(countsName) }
-            let layout = Layout(scope: entry.scope, accountCount: accountCount, owner: owner, slot: slot,
-                                positions: positions, groupStart: groupStart, name: name)
-            switch entry.values {
-            case .doubles:
-                let arrays = try parts.map { part throws(Failure) -> [Double] in try part.doubles(name) }
-                merged.put(name, entry.scope, .doubles(try layout.combine(arrays, zero: 0.0, add: +)))
-            case .ints:
-                let arrays = try parts.map { part throws(Failure) -> [Int] in try part.ints(name) }
-                var overflow = false
-                let sums = try layout.combine(arrays, zero: 0) { a, b in
-                    let (sum, o) = a.addingReportingOverflow(b)
-                    overflow = overflow || o
-                    return sum
-                }
-                if overflow { throw .mismatch("\(name): the parts' sum overflows") }
-                merged.put(name, entry.scope, .ints(sums))
-            case .strings:
-                let arrays = try parts.map { part throws(Failure) -> [String] in try part.strings(name) }
-                merged.put(name, entry.scope, .strings(try layout.combine(arrays, zero: "", add: { a, _ in a })))
-            }
-        }
-        return merged
+        return result
     }
 
     /// Where each part's elements of one array go in the merged array.
@@ -388,6 +456,42 @@ private struct ByteReader {
     }
 
     var atEnd: Bool { offset == data.count }
+
+    /// The magic, then the JSON header (its UInt64 length, its bytes).
+    mutating func header() throws(ResultArchive.Failure) -> Data {
+        guard (try? bytes(ResultArchive.magic.count)) == ResultArchive.magic else {
+            throw .unreadable(path: path, reason: "not a Ballast part file (no BALLASTPART1 header)")
+        }
+        return Data(try bytes(try count()))
+    }
+
+    /// An array's scope: its code (0 account, 1 group and the counts' name, 2 block and its size and stride, 3 sum,
+    /// 4 same).
+    mutating func scope(of name: String) throws(ResultArchive.Failure) -> ResultArchive.Scope {
+        switch try count() {
+        case 0: return .account
+        case 1: return .group(counts: ResultArchive.CountsKey(try string()))
+        case 2:
+            let size = try count(), stride = try count()
+            guard size >= 1 else { throw .unreadable(path: path, reason: "array \(name) has blocks of 0 accounts") }
+            return .block(size: size, stride: stride)
+        case 3: return .sum
+        case 4: return .same
+        default: throw .unreadable(path: path, reason: "unknown scope of array \(name)")
+        }
+    }
+
+    /// An array's elements: their kind (0 numbers, 1 integers, 2 texts), their count, then the elements.
+    mutating func values(of name: String) throws(ResultArchive.Failure) -> ResultArchive.Values {
+        let kind = try count()
+        let n = try count()
+        switch kind {
+        case 0: return .doubles(try doubles(n))
+        case 1: return .ints(try int64s(n).map { Int($0) })
+        case 2: return .strings(try strings(n))
+        default: throw .unreadable(path: path, reason: "unknown element kind of array \(name)")
+        }
+    }
 
     mutating func bytes(_ n: Int) throws(ResultArchive.Failure) -> [UInt8] {
         guard n >= 0, data.count - offset >= n else { throw .unreadable(path: path, reason: "truncated (the shard may still be writing, or failed)") }
