@@ -68,7 +68,8 @@ public struct CascadeMarket: Sendable {
 /// Each (book, scenario) cascade is a sequence of rounds over the accounts in ascending order, each summing its
 /// per-asset sales in that order: one worker runs one cascade at a time, and the cascades are spread over the
 /// workers, so every figure is the same for any thread count. A round re-values only the accounts it can change:
-/// those liquidated in the previous round and the holders of an asset whose price moved.
+/// those liquidated in the previous round, and the others only when a bound on the price falls since their last
+/// valuation cannot prove them safe (`CascadeState.provablySafe`).
 public enum LiquidationCascade {
     /// Runs every scenario of `scenarios` on every book of `books`: result[b][s] is book b under scenario s.
     /// `onRound(book, scenario, round)` is called as each round starts (progress).
@@ -77,7 +78,7 @@ public enum LiquidationCascade {
                            onRound: @escaping @Sendable (Int, Int, Int) -> Void = { _, _, _ in }) -> [[CascadeOutcome]] {
         let scenarioCount = scenarios.count, n = scenarios.assetCount
         precondition(n == market.assets, "cascade: scenarios and market have different assets")
-        let prepared = books.map { PreparedBook($0, assets: n) }
+        let prepared = books.map(PreparedBook.init)
         let maxAccounts = books.map(\.accountCount).max() ?? 0
         let taskCount = books.count * scenarioCount
         var flat = [CascadeOutcome](repeating: CascadeOutcome(), count: taskCount)
@@ -101,18 +102,18 @@ public enum LiquidationCascade {
                          onRound: (Int) -> Void = { _ in }) -> CascadeOutcome {
         var outcome = CascadeOutcome()
         state.start(shocks: shocks, indebted: prepared.indebted)
-        var touched = prepared.indebted
+        var candidates = prepared.indebted
         for round in 1 ... parameters.maxRounds {
             onRound(round)
-            let liquidated = state.liquidate(touched, book: prepared.book, round: round, market: market,
+            let liquidated = state.liquidate(candidates, book: prepared.book, round: round, market: market,
                                              parameters: parameters, outcome: &outcome)
             guard !liquidated.isEmpty else { break }
             outcome.rounds = round
-            let moved = state.applySales(shocks: shocks, market: market, parameters: parameters, outcome: &outcome)
-            touched = state.nextRound(liquidated: liquidated, moved: moved, prepared: prepared, round: round)
+            state.applySales(shocks: shocks, market: market, parameters: parameters, outcome: &outcome)
+            candidates = state.nextRound(candidates, round: round)
             if round == parameters.maxRounds {
                 // Stopped by the limit: flagged when a further round would still have liquidated someone.
-                outcome.reachedRoundLimit = state.anyLiquidatable(touched, book: prepared.book, round: round + 1,
+                outcome.reachedRoundLimit = state.anyLiquidatable(candidates, book: prepared.book, round: round + 1,
                                                                   market: market, parameters: parameters)
             }
         }
@@ -121,22 +122,20 @@ public enum LiquidationCascade {
     }
 }
 
-/// A cascade book with what every scenario reuses: its indebted accounts and the holders of each asset.
+/// A cascade book with what every scenario reuses: its indebted accounts.
 struct PreparedBook: Sendable {
     let book: CascadeBook
     /// Included accounts with debt today, ascending: the only ones a cascade can liquidate.
     let indebted: [Int32]
     /// Per account: whether it is in `indebted`.
     let isIndebted: [Bool]
-    let holders: CascadeHolders
 
-    init(_ book: CascadeBook, assets: Int) {
+    init(_ book: CascadeBook) {
         self.book = book
         indebted = book.indebtedAccounts()
         var isIndebted = [Bool](repeating: false, count: book.accountCount)
         for a in indebted { isIndebted[Int(a)] = true }
         self.isIndebted = isIndebted
-        holders = CascadeHolders(book: book, indebted: indebted, assets: assets)
     }
 }
 
@@ -154,8 +153,6 @@ final class CascadeState {
     var hcv: [Double]
     /// Round of the account's first liquidation, 0 when never liquidated.
     var firstRound: [Int32]
-    /// The last round that marked the account for re-valuation.
-    var mark: [Int32]
     /// The last round that liquidated the account (0: none), and the price version (k for Pᵏ) of its last valuation.
     var lastLiquidated: [Int32]
     var valuedAt: [Int32]
@@ -179,7 +176,6 @@ final class CascadeState {
         debt = collateral
         hcv = collateral
         firstRound = [Int32](repeating: 0, count: accounts)
-        mark = firstRound
         lastLiquidated = firstRound
         valuedAt = firstRound
         growth = [Double](repeating: 1, count: assets)
@@ -199,7 +195,6 @@ final class CascadeState {
             collateralScale[a] = 1
             debtScale[a] = 1
             firstRound[a] = 0
-            mark[a] = 0
             lastLiquidated[a] = 0
         }
         priceFloor = [1]
@@ -288,11 +283,9 @@ final class CascadeState {
         valuedAt[a] = Int32(version)
     }
 
-    /// Adds the round's sales to V and moves the prices of the assets sold (step 3). Returns the assets whose
-    /// price changed.
+    /// Adds the round's sales to V, moves the prices of the assets sold (step 3) and extends `priceFloor`.
     func applySales(shocks: [Double], market: CascadeMarket, parameters: CascadeParameters,
-                    outcome: inout CascadeOutcome) -> [Int] {
-        var moved: [Int] = []
+                    outcome: inout CascadeOutcome) {
         var smallestRatio = 1.0
         for j in roundSales.indices where roundSales[j] > 0 {
             outcome.collateralSoldUSD += roundSales[j]
@@ -303,19 +296,17 @@ final class CascadeState {
             impact[j] = m
             growth[j] = (1 + shocks[j]) * (1 - m)
             smallestRatio = min(smallestRatio, growth[j] / before)
-            moved.append(j)
         }
         priceFloor.append(priceFloor[priceFloor.count - 1] * smallestRatio)
-        return moved
     }
 
-    /// The accounts the next round must re-value, ascending: those just liquidated and the indebted holders of
-    /// every asset whose price moved.
-    func nextRound(liquidated: [Int32], moved: [Int], prepared: PreparedBook, round: Int) -> [Int32] {
-        let stamp = Int32(round)
-        for a in liquidated { mark[Int(a)] = stamp }
-        for j in moved { for a in prepared.holders.holders(of: j) { mark[Int(a)] = stamp } }
-        return prepared.indebted.filter { mark[Int($0)] == stamp }
+    /// The accounts the next round must consider, ascending: this round's, less those that can never be liquidated
+    /// again (no debt or no collateral left: neither grows back). Most are then skipped by `provablySafe`.
+    func nextRound(_ accounts: [Int32], round: Int) -> [Int32] {
+        accounts.filter { a in
+            let a = Int(a)
+            return lastLiquidated[a] == Int32(round) || (debt[a] > 0 && collateral[a] > 0)
+        }
     }
 
     /// The final state's totals over every included account (accounts without debt lose value too), the tallies of

@@ -62,7 +62,7 @@ public enum Limits {
     public static let closeFactor = NumberRange("a fraction", 0, 1, lowerIncluded: false, upperIncluded: true)
     /// η, impact coefficient: up to 1000 (any larger value already moves every sold asset by the 99 % cap).
     public static let impactCoefficient = NumberRange("a number", 0, 1e3, lowerIncluded: true, upperIncluded: true)
-    /// Cascade rounds: up to 10,000 (each round re-values only the accounts its price changes touch).
+    /// Cascade rounds: up to 10,000 (each round re-values only the accounts it cannot prove safe).
     public static let cascadeMaxRounds = 1 ... 10_000
     public static let costAversion = NumberRange("a number", 0, 1e6, lowerIncluded: true, upperIncluded: true)
     /// Shards of one run: at most one per 128-account unit of a billion-account book.

@@ -25,7 +25,7 @@ public struct RunBudget: Sendable {
     static let bytesPerAccount = 640
     /// Bytes per account of one worker's cascade state (shares, valuation, marks: six numbers).
     static let cascadeBytesPerAccountAndWorker = 48
-    /// Bytes per holding of the cascade's books (the rebalanced copy: asset and value) and holder index.
+    /// Bytes per holding of the cascade's books (the rebalanced copy: asset and value).
     static let cascadeBytesPerHolding = 32
     /// Square matrices of assets² kept at once (covariance, its factor, the return-window copies, solver systems).
     static let assetSquareMatrices = 6

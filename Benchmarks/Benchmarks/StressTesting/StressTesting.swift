@@ -48,8 +48,8 @@ enum Suite {
 
 extension Suite {
     /// `LiquidationCascade.run` on the book as it is, 14 scenarios at the default parameters (φ = 0.5, ℓ = 5 %,
-    /// η = 1): rounds until no account is liquidated, each re-valuing the accounts its liquidations and price moves
-    /// touch. Reports account-scenarios per second like the stress benchmark, so the two compare directly.
+    /// η = 1): rounds until no account is liquidated, each re-valuing only the accounts a price-floor bound cannot
+    /// prove safe. Reports account-scenarios per second like the stress benchmark, so the two compare directly.
     static func cascade(workers: Int) {
         Benchmark("cascade/\(tierL)/scenarios=\(CascadeInputs.scenarioCount)/workers=\(workers)",
                   configuration: .stressRun(Metric.accountScenariosPerSecond)) {
