@@ -185,24 +185,33 @@ public enum Backtester {
             }
             }
         }
+        nameZones(zoneP, into: &parametric)
+        nameZones(zoneH, into: &historical)
+        let denseBlocks = denseFlags.filter { $0 }.count
+        return BacktestResult(days: days, dates: market.dates, parametric: parametric, historical: historical,
+                              dailyExceptions: dailyExceptions(blockCounts: blockCounts, days: days),
+                              warnings: market.warnings, denseBlocks: denseBlocks, sparseBlocks: blockCount - denseBlocks)
+    }
+
+    /// The accounts with an exception on each day, per method: the blocks' counts (per block, `days` parametric then
+    /// `days` historical) added in block order.
+    static func dailyExceptions(blockCounts: [Int32], days: Int) -> BacktestDailyExceptions {
         var daily = BacktestDailyExceptions(parametric: [Int](repeating: 0, count: days),
                                             historical: [Int](repeating: 0, count: days))
-        for block in 0 ..< blockCount {
+        for block in 0 ..< (days > 0 ? blockCounts.count / (2 * days) : 0) {
             let base = block * 2 * days
             for b in 0 ..< days {
                 daily.parametric[b] += Int(blockCounts[base + b])
                 daily.historical[b] += Int(blockCounts[base + days + b])
             }
         }
-        let names = [BacktestZone.green, .yellow, .red].map(\.rawValue)   // the codes of `MethodOutputs.write`
-        for a in 0 ..< accounts {
-            if zoneP[a] >= 0 { parametric.zone[a] = names[Int(zoneP[a])] }
-            if zoneH[a] >= 0 { historical.zone[a] = names[Int(zoneH[a])] }
-        }
-        let denseBlocks = denseFlags.filter { $0 }.count
-        return BacktestResult(days: days, dates: market.dates, parametric: parametric, historical: historical,
-                              dailyExceptions: daily, warnings: market.warnings, denseBlocks: denseBlocks,
-                              sparseBlocks: blockCount - denseBlocks)
+        return daily
+    }
+
+    /// Zone names from the workers' zone codes (−1: not backtested, else the codes of `MethodOutputs.write`).
+    static func nameZones(_ codes: [Int8], into figures: inout BacktestMethodFigures) {
+        let names = [BacktestZone.green, .yellow, .red].map(\.rawValue)
+        for a in codes.indices where codes[a] >= 0 { figures.zone[a] = names[Int(codes[a])] }
     }
 
     /// `run` with the exposures and invalid flags of a collateral assessment.

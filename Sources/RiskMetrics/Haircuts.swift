@@ -46,3 +46,33 @@ public struct HaircutCalculator: Sendable {
     /// Haircut of a marginal unit (T = T₀), e.g. of the settlement asset or of an asset not yet held.
     @inlinable public func marginalHaircut(asset: Int) -> Double { haircut(asset: asset, collateralUSD: 0) }
 }
+
+/// A haircut calculator with each asset's size-independent terms computed once, for loops that value many holdings
+/// (stress tests, cascades): a holding within T₀ days of liquidity gets the marginal haircut without evaluating the
+/// formula, which gives the same value there.
+struct HaircutTable: Sendable {
+    let calculator: HaircutCalculator
+    /// participation·ADV per asset, USD per day; +∞ when the haircut never depends on the holding's size (schedule
+    /// model or no ADV).
+    let liquidityScale: [Double]
+    /// The haircut at T = T₀, per asset.
+    let marginalHaircut: [Double]
+    /// T₀ in days.
+    let baseDays: Double
+
+    init(_ calculator: HaircutCalculator) {
+        self.calculator = calculator
+        let n = calculator.volatilities.count
+        liquidityScale = (0 ..< n).map { j in
+            guard calculator.model == .volatility, let adv = calculator.averageDailyVolumes[j] else { return .infinity }
+            return calculator.participation * adv
+        }
+        marginalHaircut = (0 ..< n).map { calculator.marginalHaircut(asset: $0) }
+        baseDays = calculator.baseLiquidationDays
+    }
+
+    /// Haircut of a collateral holding worth `value` USD of asset j.
+    @inline(__always) func haircut(asset j: Int, value: Double) -> Double {
+        value / liquidityScale[j] <= baseDays ? marginalHaircut[j] : calculator.haircut(asset: j, collateralUSD: value)
+    }
+}

@@ -32,34 +32,19 @@ public struct CascadeOutcome: Sendable, Equatable {
 /// What the cascade needs of the market besides the shocks: per asset σ (daily), ADV, and the haircut model that
 /// re-evaluates haircuts at each round's values.
 public struct CascadeMarket: Sendable {
-    let haircuts: HaircutCalculator
+    let haircuts: HaircutTable
     let assets: Int
-    /// participation·ADV, +∞ when the haircut never depends on the holding's size (as in stress testing).
-    let liquidityScale: [Double]
-    /// The haircut at T = T₀, per asset.
-    let marginalHaircut: [Double]
 
     public init(haircuts: HaircutCalculator) {
-        self.haircuts = haircuts
+        self.haircuts = HaircutTable(haircuts)
         assets = haircuts.volatilities.count
-        liquidityScale = (0 ..< assets).map { j in
-            guard haircuts.model == .volatility, let adv = haircuts.averageDailyVolumes[j] else { return .infinity }
-            return haircuts.participation * adv
-        }
-        marginalHaircut = (0 ..< assets).map { haircuts.marginalHaircut(asset: $0) }
-    }
-
-    /// Haircut of a collateral holding worth `value` USD of asset j: the marginal one within T₀ days of liquidity
-    /// (the formula gives the same value there), the formula beyond.
-    @inline(__always) func haircut(asset j: Int, value: Double) -> Double {
-        value / liquidityScale[j] <= haircuts.baseLiquidationDays
-            ? marginalHaircut[j] : haircuts.haircut(asset: j, collateralUSD: value)
     }
 
     /// The fall of asset j's price after V USD of it were sold in total: min(0.99, η·σ_j·√(V/ADV_j)); 0 without ADV.
     func impact(asset j: Int, sold: Double, coefficient: Double) -> Double {
-        guard let adv = haircuts.averageDailyVolumes[j] else { return 0 }
-        return min(CascadeParameters.maxImpact, coefficient * haircuts.volatilities[j] * (sold / adv).squareRoot())
+        guard let adv = haircuts.calculator.averageDailyVolumes[j] else { return 0 }
+        return min(CascadeParameters.maxImpact,
+                   coefficient * haircuts.calculator.volatilities[j] * (sold / adv).squareRoot())
     }
 }
 
@@ -274,7 +259,7 @@ final class CascadeState {
             } else {
                 let v = e * growth[j] * cs
                 c += v
-                h += v * (1 - market.haircut(asset: j, value: v))
+                h += v * (1 - market.haircuts.haircut(asset: j, value: v))
             }
         }
         collateral[a] = c

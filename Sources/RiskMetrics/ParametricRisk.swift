@@ -129,21 +129,11 @@ public enum ParametricRiskCalculator {
                         for (p, k) in holdings.enumerated() {
                             componentOut[k] = s > 0 ? assessment.exposure[k] * workspace.sigmaE[p] / s * scale.varPerSigma : 0
                         }
-                        guard hasDebt else { continue }
-                        var bSb = 0.0
-                        for (p, k) in holdings.enumerated() {
-                            bSb += bufferSensitivity(k, assessment, liquidationRatio) * workspace.sigmaB[p]
-                        }
-                        guard bSb > 0 else { continue }
-                        let buffer = assessment.liquidationBuffer[a]
-                        sigmaOut[a] = buffer / (scale.sqrtHorizon * bSb.squareRoot())
-                        // Already liquidatable (B₀ < 0): x* would be the rally back to the threshold, not a
-                        // liquidation scenario, so the scenario stays empty.
-                        guard buffer >= 0 else { continue }
-                        let firstHolding = holdings.lowerBound
-                        scenarioOut[a] = liquidationScenario(
-                            holdings: holdings, book: book, tickers: tickers,
-                            move: { k in expm1(-buffer * workspace.sigmaB[k - firstHolding] / bSb) })
+                        guard hasDebt, let distance = liquidationDistance(
+                            account: a, holdings: holdings, sigmaB: workspace.sigmaB, book: book, assessment: assessment,
+                            liquidationRatio: liquidationRatio, scale: scale, tickers: tickers) else { continue }
+                        sigmaOut[a] = distance.sigma
+                        scenarioOut[a] = distance.scenario
                     }
                     if dense { workspace.clear(book: book, accounts: accountsInBlock) }
                 }
@@ -176,6 +166,23 @@ public enum ParametricRiskCalculator {
         // Single-threaded: a 200 × 200 gemv does not pay for waking OpenBLAS workers (they would spin afterwards).
         let bookSigma = BLASThreads.with(1) { max(quadraticForm(covariance, bookExposure), 0).squareRoot() }
         return (scale.varPerSigma * bookSigma, scale.esPerSigma * bookSigma)
+    }
+
+    /// Distance to liquidation of an indebted account and its scenario (SPEC §3.2), from (Σb)_i of its holdings in
+    /// `sigmaB` (holding order): nil when bᵀΣb = 0; an empty scenario when the account is already liquidatable
+    /// (B₀ < 0), since x* would then be the rally back to the threshold, not a liquidation scenario.
+    static func liquidationDistance(account a: Int, holdings: Range<Int>, sigmaB: [Double], book: Book,
+                                    assessment: CollateralAssessment, liquidationRatio: Double, scale: NormalRiskScale,
+                                    tickers: [String]) -> (sigma: Double, scenario: String)? {
+        var bSb = 0.0
+        for (p, k) in holdings.enumerated() { bSb += bufferSensitivity(k, assessment, liquidationRatio) * sigmaB[p] }
+        guard bSb > 0 else { return nil }
+        let buffer = assessment.liquidationBuffer[a]
+        let sigma = buffer / (scale.sqrtHorizon * bSb.squareRoot())
+        guard buffer >= 0 else { return (sigma, "") }
+        let firstHolding = holdings.lowerBound
+        return (sigma, liquidationScenario(holdings: holdings, book: book, tickers: tickers,
+                                           move: { k in expm1(-buffer * sigmaB[k - firstHolding] / bSb) }))
     }
 
     /// b_i = c_i(1 − h_i) for collateral, liquidation_ratio·e_i (≤ 0) for debt.

@@ -174,11 +174,11 @@ public enum StressTester {
                         if dense {
                             loss = workspace.denseLoss + (a - accountsInBlock.lowerBound) * scenarioCount
                             workspace.stressHoldings(of: a, book: book, exposure: assessment.exposure, tables: tables,
-                                                     haircuts: haircuts, gatherLoss: false)
+                                                     gatherLoss: false)
                         } else {
                             loss = workspace.loss
                             workspace.stressHoldings(of: a, book: book, exposure: assessment.exposure, tables: tables,
-                                                     haircuts: haircuts, gatherLoss: true)
+                                                     gatherLoss: true)
                         }
                         let worstIndex = totals.add(collateral: workspace.collateral, debt: workspace.debt,
                                                     hcv: workspace.hcv, loss: loss,
@@ -238,7 +238,7 @@ public enum StressTester {
         let tables = StressTables(scenarios: scenarios, haircuts: haircuts)
         let workspace = StressWorkspace(assets: scenarios.assetCount, scenarios: scenarioCount)
         workspace.stressHoldings(of: account, book: book, exposure: assessment.exposure, tables: tables,
-                                 haircuts: haircuts, gatherLoss: true)
+                                 gatherLoss: true)
         return (0 ..< scenarioCount).map { s in
             let c = workspace.collateral[s], d = workspace.debt[s], h = workspace.hcv[s]
             let ratio = d > 0 ? h / d : .nan
@@ -261,9 +261,7 @@ public enum StressTester {
 /// Scenario tables in the layout of the per-holding pass, built once per run and read by every worker.
 ///
 /// Rows are assets: `shock[j·S + s]` = δ_{s,j} and `growth[j·S + s]` = 1 + δ_{s,j}, so a holding of asset j reads
-/// two contiguous rows of S. Per asset, the haircut inputs: `maxGrowth` (largest 1 + δ over the scenarios),
-/// `liquidityScale` = participation·adv (+∞ when the haircut never depends on the holding's size: schedule model
-/// or no ADV) and `marginalHaircut` (the haircut at T = T₀).
+/// two contiguous rows of S. Per asset, `maxGrowth` (largest 1 + δ over the scenarios), and the haircut table.
 ///
 /// `@unchecked Sendable`: the buffers are written only in `init` and freed in `deinit`; workers only read them
 /// while the object is alive (the parallel loop's closure holds a reference).
@@ -273,10 +271,7 @@ final class StressTables: @unchecked Sendable {
     let shock: UnsafeMutableBufferPointer<Double>
     let growth: UnsafeMutableBufferPointer<Double>
     let maxGrowth: [Double]
-    let liquidityScale: [Double]
-    let marginalHaircut: [Double]
-    /// T₀ in days.
-    let baseDays: Double
+    let haircuts: HaircutTable
 
     init(scenarios table: StressScenarios, haircuts: HaircutCalculator) {
         let n = table.assetCount, s = table.count
@@ -297,12 +292,7 @@ final class StressTables: @unchecked Sendable {
             maxGrowth[j] = largest
         }
         self.maxGrowth = maxGrowth
-        liquidityScale = (0 ..< n).map { j in
-            guard haircuts.model == .volatility, let adv = haircuts.averageDailyVolumes[j] else { return .infinity }
-            return haircuts.participation * adv
-        }
-        marginalHaircut = (0 ..< n).map { haircuts.marginalHaircut(asset: $0) }
-        baseDays = haircuts.baseLiquidationDays
+        self.haircuts = HaircutTable(haircuts)
     }
 
     deinit {
@@ -379,8 +369,7 @@ final class StressWorkspace {
     /// stressed value e·max(1 + δ) stays within T₀ days of liquidity (rounding is monotone, so no stressed value
     /// exceeds it); only otherwise is the haircut evaluated per scenario.
     @inline(__always)
-    func stressHoldings(of account: Int, book: Book, exposure: [Double], tables: StressTables,
-                        haircuts: HaircutCalculator, gatherLoss: Bool) {
+    func stressHoldings(of account: Int, book: Book, exposure: [Double], tables: StressTables, gatherLoss: Bool) {
         let s = scenarios
         let loss = loss, collateral = collateral, debt = debt, hcv = hcv
         // loss, collateral, debt, hcv are consecutive: one clear.
@@ -398,22 +387,19 @@ final class StressWorkspace {
                 for t in 0 ..< s { debt[t] -= e * growth[t] }
                 continue
             }
-            let scale = tables.liquidityScale[j]
-            if e * tables.maxGrowth[j] / scale <= tables.baseDays {
-                let keep = 1 - tables.marginalHaircut[j]
+            let table = tables.haircuts
+            if e * tables.maxGrowth[j] / table.liquidityScale[j] <= table.baseDays {
+                let keep = 1 - table.marginalHaircut[j]
                 for t in 0 ..< s {
                     let value = e * growth[t]
                     collateral[t] += value
                     hcv[t] += value * keep
                 }
             } else {
-                let marginal = tables.marginalHaircut[j], baseDays = tables.baseDays
                 for t in 0 ..< s {
                     let value = e * growth[t]
                     collateral[t] += value
-                    // Below T₀ days of liquidity the haircut is the marginal one (same value as the formula).
-                    let cut = value / scale <= baseDays ? marginal : haircuts.haircut(asset: j, collateralUSD: value)
-                    hcv[t] += value * (1 - cut)
+                    hcv[t] += value * (1 - table.haircut(asset: j, value: value))
                 }
             }
         }
