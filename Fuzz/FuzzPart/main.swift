@@ -34,7 +34,7 @@ func read(_ bytes: Data) -> ResultArchive? {
 
 /// A synthetic part: shard `shard` of `count` of a book of `accounts` accounts, with every scope and kind.
 func syntheticPart(accounts: Int, shard: Int, of count: Int) -> Data {
-    let positions = AccountOrder.positions(accountCount: accounts, shard: shard, of: count)
+    let positions = AccountOrder.positions(accountCount: accounts, shard: shard, of: count).map(\.index)
     var archive = ResultArchive(header: Data("{\"format\":2,\"shard_index\":\(shard),\"shard_count\":\(count)}".utf8))
     let holdings = positions.map { $0 % 3 }
     let holdingCount = ResultArchive.CountsKey("book.holdingCount")
@@ -92,10 +92,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         guard let p = try? archive.ints("book.positions"), p.count <= 1 << 16 else { return 0 }
         accounts += p.count
     }
-    var positions: [[Int]] = []
+    var positions: [[CanonicalPosition]] = []
     for (k, archive) in archives.enumerated() {
         let expected = AccountOrder.positions(accountCount: accounts, shard: k, of: archives.count)
-        guard (try? archive.ints("book.positions")) == expected else { return 0 }
+        guard (try? archive.ints("book.positions")) == expected.map(\.index) else { return 0 }
         positions.append(expected)
     }
     if let merged = try? ResultArchive.merge(archives, positions: positions, accountCount: accounts) {

@@ -89,9 +89,9 @@ public struct BookFigures: Sendable {
     /// The `riskiestCount` riskiest accounts (`RiskRanking`), indices into the computed book.
     public let riskiest: [Int]
 
-    /// The figures of a run over `book` (canonical order; `fileIndex[a]` is account a's place in positions.csv).
+    /// The figures of a run over `book` (canonical order; `fileRows[a]` is account a's row in positions.csv).
     public init(book: Book, assessment: CollateralAssessment, parametric: ParametricRisk, stress: StressResult,
-                rebalancing: RebalancingResult, config: RiskConfig, tickers: [String], fileIndex: [Int]) {
+                rebalancing: RebalancingResult, config: RiskConfig, tickers: [String], fileRows: [FileRow]) {
         let sums = Self.sums(book: book, assessment: assessment, componentVaR: parametric.componentVaR,
                              tickers: tickers)
         totals = sums.totals
@@ -113,7 +113,7 @@ public struct BookFigures: Sendable {
         scenariosByLoss = scenarios.indices.sorted { loss($0) != loss($1) ? loss($0) > loss($1) : $0 < $1 }
         riskiest = RiskRanking.riskiest(collateralRatio: assessment.collateralRatio,
                                         valueAtRisk: parametric.valueAtRisk, invalid: assessment.invalid,
-                                        bookOrder: fileIndex, count: Self.riskiestCount)
+                                        fileRows: fileRows, count: Self.riskiestCount)
     }
 
     /// Book totals and per-asset sums (every asset of the schedule, in schedule order), one pass over the accounts

@@ -68,6 +68,8 @@ public struct RunResult: Sendable {
     public let asOfDate: String
     /// As-of prices after forward fill, USD per unit, schedule order.
     public let prices: [Double]
+    /// Whether each asset (schedule order) is in the risk universe; outside it its rows of Σ are zero.
+    public let inUniverse: [Bool]
     public let covariance: CovarianceEstimate
     public let scale: NormalRiskScale
     public let assessment: CollateralAssessment
@@ -88,12 +90,9 @@ public struct RunResult: Sendable {
     /// The accounts computed, in canonical order (`AccountOrder`): the whole book, or one shard's part. Every
     /// per-account and per-holding array above follows this book.
     public let book: Book
-    /// For each computed account, its index in the book as loaded (positions.csv order).
-    public let fileIndex: [Int]
-    /// For each computed account, its canonical position in the whole book.
-    public let canonicalPositions: [Int]
-    /// The computed accounts in positions.csv order (indices into `book`): the order of the report's rows.
-    public let fileOrder: [Int]
+    /// Where each computed account (each index of the arrays above) comes from: its positions.csv row and canonical
+    /// position, and the computed accounts in positions.csv order (the order of the report's rows).
+    public let accounts: ComputedAccounts
     /// The shard this run computed, nil for the whole book.
     public let shard: ShardSpec?
     /// Per-account figures beyond the fixed columns of accounts.csv, each declared by its column (same account order).
@@ -116,8 +115,8 @@ public struct MarketContext: Sendable {
     public let scale: NormalRiskScale
     public let haircuts: HaircutCalculator
     public let settlement: Int
-    /// Canonical position → index in `loaded.book`.
-    public let canonicalOrder: [Int]
+    /// The whole book's accounts in canonical order (canonical position → positions.csv row).
+    public let canonicalOrder: CanonicalOrder
     public let stressScenarios: StressScenarios
     /// The returns and per-day estimator scalars of the VaR backtest (SPEC §3.7).
     public let backtestMarket: BacktestMarket
@@ -151,11 +150,11 @@ public enum RiskPipeline {
         let market = try prepare(options, timings: &timings, progress: progress)
         let loaded = market.loaded, config = market.config
         let accountCount = loaded.book.accountCount
-        let positions = options.shard.map {
-            AccountOrder.positions(accountCount: accountCount, shard: $0.index, of: $0.count)
-        } ?? Array(0 ..< accountCount)
-        let fileIndex = positions.map { market.canonicalOrder[$0] }
-        let book = timings.measure(.load) { loaded.book.subset(fileIndex) }
+        let accounts = options.shard.map {
+            ComputedAccounts(positions: AccountOrder.positions(accountCount: accountCount, shard: $0.index, of: $0.count),
+                             of: market.canonicalOrder)
+        } ?? ComputedAccounts(wholeBook: market.canonicalOrder)
+        let book = timings.measure(.load) { loaded.book.subset(accounts.fileRows) }
         let scale = market.scale, haircuts = market.haircuts, covariance = market.covariance, window = market.window
 
         progress.begin(.haircuts, detail: "\(config.haircutModel.rawValue) haircuts, ratios, status")
@@ -204,8 +203,8 @@ public enum RiskPipeline {
         }
         var result = RunResult(market: market, assessment: assessment, parametric: parametric, historical: historical,
                                monteCarlo: monteCarlo.risk, monteCarloFactor: monteCarlo.factor, stress: stress,
-                               rebalancing: rebalancing, book: book, fileIndex: fileIndex, positions: positions,
-                               shard: options.shard, timings: timings, threads: threads)
+                               rebalancing: rebalancing, book: book, accounts: accounts, shard: options.shard,
+                               timings: timings, threads: threads)
         BacktestColumns.add(backtest, to: &result.accountFigures)
         if options.shard == nil {
             // The book's backtest needs the whole book: a shard leaves it to the merge.
@@ -280,19 +279,20 @@ public enum RiskPipeline {
 
     /// The warnings of a run over `book` (the whole book, or a shard's accounts).
     static func warnings(market: MarketContext, assessment: CollateralAssessment, rebalancing: RebalancingResult,
-                         book: Book, fileOrder: [Int], figures: [(name: String, values: [Double])]) -> [String] {
+                         book: Book, accounts: ComputedAccounts, figures: [(name: String, values: [Double])]) -> [String] {
         var warnings = market.loaded.warnings + market.window.warnings + market.covariance.warnings
             + market.stressScenarios.warnings + market.backtestMarket.warnings
         if let failed = rebalancing.counts[.failed], failed > 0 {
             warnings.append("rebalancing failed for \(failed) of \(rebalancing.inScope) accounts in scope (see rebalance_reason in accounts.csv)")
         }
-        let invalid = fileOrder.filter { assessment.invalid[$0] }
+        let invalid = accounts.inFileOrder.filter { assessment.invalid[$0] }
         for a in invalid.prefix(20) {
             warnings.append("account \(book.accountIDs[a]): collateral or debt above 1e30 USD or not finite (quantity × price); "
                 + "its figures are left empty and it is excluded from book totals")
         }
         if invalid.count > 20 { warnings.append("... and \(invalid.count - 20) more accounts with collateral or debt out of range") }
-        warnings += nonFiniteFigureWarnings(book: book, fileOrder: fileOrder, assessment: assessment, figures: figures)
+        warnings += nonFiniteFigureWarnings(book: book, inFileOrder: accounts.inFileOrder, assessment: assessment,
+                                            figures: figures)
         if !market.window.inUniverse[market.settlement] {
             warnings.append("settlement asset \(market.config.settlementAsset) is outside the risk universe: its haircut is the schedule haircut")
         }
@@ -302,10 +302,10 @@ public enum RiskPipeline {
     /// One warning per figure that came out non-finite for accounts whose inputs are in range: the inputs are finite
     /// but too large for the computation (an extreme price jump, say), and the report must not show an empty column
     /// without saying why.
-    static func nonFiniteFigureWarnings(book: Book, fileOrder: [Int], assessment: CollateralAssessment,
+    static func nonFiniteFigureWarnings(book: Book, inFileOrder: [Int], assessment: CollateralAssessment,
                                         figures: [(name: String, values: [Double])]) -> [String] {
         figures.compactMap { figure in
-            let bad = fileOrder.filter { !assessment.invalid[$0] && !figure.values[$0].isFinite }
+            let bad = inFileOrder.filter { !assessment.invalid[$0] && !figure.values[$0].isFinite }
             guard let first = bad.first else { return nil }
             return "\(figure.name) is not finite for \(bad.count) account\(bad.count == 1 ? "" : "s") "
                 + "(first: \(book.accountIDs[first])): the inputs are too large for the computation; check the price "
@@ -349,26 +349,18 @@ extension RunResult {
         warnings += cascade.warnings
     }
 
-    /// A run's result over `book` (canonical order; `fileIndex` maps its accounts to positions.csv order).
+    /// A run's result over `book` (the computed `accounts`, in canonical order).
     public init(market: MarketContext, assessment: CollateralAssessment, parametric: ParametricRisk, historical: ScenarioRisk,
          monteCarlo: ScenarioRisk, monteCarloFactor: MonteCarloFactor, stress: StressResult,
-         rebalancing: RebalancingResult, book: Book, fileIndex: [Int], positions: [Int], shard: ShardSpec?,
+         rebalancing: RebalancingResult, book: Book, accounts: ComputedAccounts, shard: ShardSpec?,
          timings: PhaseTimings, threads: Int) {
-        var fileOrder: [Int]
-        if fileIndex.count == market.loaded.book.accountCount {
-            // The whole book: fileIndex is a permutation; invert it.
-            fileOrder = [Int](repeating: 0, count: fileIndex.count)
-            for (computed, file) in fileIndex.enumerated() { fileOrder[file] = computed }
-        } else {
-            fileOrder = fileIndex.indices.sorted { fileIndex[$0] < fileIndex[$1] }
-        }
         self.init(input: market.loaded, config: market.config, asOfDate: market.loaded.prices.asOfDate,
-                  prices: market.window.latestPrices, covariance: market.covariance, scale: market.scale,
+                  prices: market.window.latestPrices, inUniverse: market.window.inUniverse, covariance: market.covariance, scale: market.scale,
                   assessment: assessment, parametric: parametric, historical: historical, monteCarlo: monteCarlo,
                   monteCarloFactor: monteCarloFactor, stressScenarios: market.stressScenarios, stress: stress,
                   rebalancing: rebalancing, timings: timings, threads: threads,
                   warnings: RiskPipeline.warnings(market: market, assessment: assessment, rebalancing: rebalancing,
-                                                  book: book, fileOrder: fileOrder,
+                                                  book: book, accounts: accounts,
                                                   figures: [("var_param", parametric.valueAtRisk),
                                                             ("es_param", parametric.expectedShortfall),
                                                             ("var_hist", historical.valueAtRisk),
@@ -378,9 +370,9 @@ extension RunResult {
                                                             ("hcv_usd", assessment.hcv),
                                                             ("topup_usd", assessment.topup),
                                                             ("excess_usd", assessment.excess)]),
-                  book: book, fileIndex: fileIndex, canonicalPositions: positions, fileOrder: fileOrder, shard: shard,
+                  book: book, accounts: accounts, shard: shard,
                   bookFigures: BookFigures(book: book, assessment: assessment, parametric: parametric, stress: stress,
                                            rebalancing: rebalancing, config: market.config,
-                                           tickers: market.loaded.schedule.tickers, fileIndex: fileIndex))
+                                           tickers: market.loaded.schedule.tickers, fileRows: accounts.fileRows))
     }
 }

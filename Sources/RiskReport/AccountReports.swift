@@ -159,7 +159,7 @@ public enum AccountColumns {
     }
 
     public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
-        let order = r.fileOrder   // rows in positions.csv order; the arrays are in canonical order
+        let order = r.accounts.inFileOrder   // rows in positions.csv order; the arrays are in canonical order
         try CSVWriter.stream(columns: { columns(r) }, count: order.count, row: { order[$0] }, workers: workers, to: sink)
     }
 }
@@ -245,7 +245,7 @@ public enum HoldingColumns {
         index.account.reserveCapacity(book.holdingCount)
         index.holding.reserveCapacity(book.holdingCount)
         index.target.reserveCapacity(book.holdingCount)
-        for a in r.fileOrder {
+        for a in r.accounts.inFileOrder {
             let holdings = book.holdings(of: a)
             let targets = rb.targetRows(of: a)
             for (offset, k) in holdings.enumerated() {

@@ -93,7 +93,7 @@ extension HTMLReport {
               case .texts(let zoneP)? = r.accountFigures.values(of: BacktestColumns.zone("param").name),
               case .texts(let zoneH)? = r.accountFigures.values(of: BacktestColumns.zone("hist").name) else { return }
         let total = { (a: Int) in (param[a] ?? 0) + (hist[a] ?? 0) }
-        let top = r.fileOrder.enumerated().sorted { x, y in
+        let top = r.accounts.inFileOrder.enumerated().sorted { x, y in
             total(x.element) != total(y.element) ? total(x.element) > total(y.element) : x.offset < y.offset
         }.prefix(validationAccounts).map(\.element).filter { total($0) > 0 }
         guard !top.isEmpty else { return }

@@ -13,8 +13,8 @@ enum Assembly {
     static func assemble(market: MarketContext, archive: ResultArchive, threads: Int,
                                 timings: PhaseTimings) throws(PipelineError) -> RunResult {
         let loaded = market.loaded, config = market.config
-        let fileIndex = market.canonicalOrder
-        let book = loaded.book.subset(fileIndex)
+        let accounts = ComputedAccounts(wholeBook: market.canonicalOrder)
+        let book = loaded.book.subset(accounts.fileRows)
         do {
             let assessment = try CollateralAssessment(archive: archive, prefix: ResultKey.assessment)
             var parametric = try ParametricRisk(archive: archive, prefix: ResultKey.parametric)
@@ -22,12 +22,12 @@ enum Assembly {
             var monteCarlo = try ScenarioRisk(archive: archive, prefix: ResultKey.monteCarlo)
             let stress = try StressResult(archive: archive, prefix: ResultKey.stress, scenarioNames: market.stressScenarios.names)
             let rebalancing = try RebalancingResult(archive: archive, prefix: ResultKey.rebalancing, assetCount: loaded.schedule.count)
-            let accounts = book.accountCount, holdings = book.holdingCount
+            let accountCount = book.accountCount, holdings = book.holdingCount
             let sizes = [assessment.collateral.count, parametric.valueAtRisk.count, historical.valueAtRisk.count,
                          monteCarlo.valueAtRisk.count, stress.worstScenario.count, rebalancing.status.count]
-            guard sizes.allSatisfy({ $0 == accounts }), assessment.exposure.count == holdings,
+            guard sizes.allSatisfy({ $0 == accountCount }), assessment.exposure.count == holdings,
                   parametric.componentVaR.count == holdings else {
-                throw ResultArchive.Failure.mismatch("the parts do not cover the book's \(accounts) accounts and \(holdings) holdings")
+                throw ResultArchive.Failure.mismatch("the parts do not cover the book's \(accountCount) accounts and \(holdings) holdings")
             }
             let whole = ParametricRiskCalculator.bookRisk(book: book, assessment: assessment,
                                                           covariance: market.covariance.matrix, scale: market.scale)
@@ -49,8 +49,8 @@ enum Assembly {
             monteCarlo.bookExpectedShortfall = monteCarloBook.expectedShortfall
             var result = RunResult(market: market, assessment: assessment, parametric: parametric,
                                    historical: historical, monteCarlo: monteCarlo, monteCarloFactor: factor, stress: stress,
-                                   rebalancing: rebalancing, book: book, fileIndex: fileIndex,
-                                   positions: Array(0 ..< accounts), shard: nil, timings: timings, threads: threads)
+                                   rebalancing: rebalancing, book: book, accounts: accounts, shard: nil,
+                                   timings: timings, threads: threads)
             result.accountFigures = try AccountFigures(archive: archive, prefix: ResultKey.figures)
             let daily = BacktestDailyExceptions(parametric: try archive.ints(ResultKey.backtestDailyParametric),
                                                 historical: try archive.ints(ResultKey.backtestDailyHistorical))

@@ -32,7 +32,7 @@ extension ResultArchive {
     /// Every per-account, per-holding and per-block figure of a run (a shard's part) and its kernel counts.
     static func of(_ r: RunResult, header: Data) -> ResultArchive {
         var archive = ResultArchive(header: header)
-        archive.put(ResultKey.positions, .account, ints: r.canonicalPositions)
+        archive.put(ResultKey.positions, .account, ints: r.accounts.canonicalPositions.map(\.index))
         archive.put(ResultKey.holdingCounts, counts: (0 ..< r.book.accountCount).map { r.book.holdings(of: $0).count })
         r.assessment.archive(into: &archive, prefix: ResultKey.assessment)
         r.parametric.archive(into: &archive, prefix: ResultKey.parametric)

@@ -1,4 +1,5 @@
 import Foundation
+import RiskModel
 
 /// Named arrays of a run's results for part of a book, in a compact binary file, and the merge that puts the parts
 /// of a sharded run back together.
@@ -265,8 +266,10 @@ public struct ResultArchive: Sendable {
     /// their positions; group arrays keep each account's elements together, accounts in canonical order; block
     /// arrays are placed by canonical block; sums are added in part order (exact for the integer-valued counts they
     /// hold); `same` arrays must be equal in every part. Every position must come from exactly one part.
-    public static func merge(_ parts: [ResultArchive], positions: [[Int]], accountCount: Int) throws(Failure) -> ResultArchive {
-        precondition(parts.count == positions.count && !parts.isEmpty, "merge: one position list per part")
+    public static func merge(_ parts: [ResultArchive], positions canonical: [[CanonicalPosition]],
+                             accountCount: Int) throws(Failure) -> ResultArchive {
+        precondition(parts.count == canonical.count && !parts.isEmpty, "merge: one position list per part")
+        let positions = canonical.map { $0.map(\.index) }
         let (owner, slot) = try owners(positions, accountCount: accountCount)
         let first = parts[0]
         for (p, part) in parts.enumerated() where Set(part.names) != Set(first.names) {

@@ -248,12 +248,12 @@ public enum ShardReport {
     static func mergedArchive(_ parts: [Part]) throws(Failure) -> ResultArchive {
         let accounts = parts[0].header.accounts, count = parts[0].header.shardCount
         var archives: [ResultArchive] = []
-        var positions: [[Int]] = []
+        var positions: [[CanonicalPosition]] = []
         for part in parts {
             do {
                 let archive = try ResultArchive(serialized: part.bytes, path: part.path)
                 let expected = AccountOrder.positions(accountCount: accounts, shard: part.header.shardIndex, of: count)
-                guard try archive.ints(ResultKey.positions) == expected else {
+                guard try archive.ints(ResultKey.positions) == expected.map(\.index) else {
                     throw ResultArchive.Failure.mismatch("\(part.path): its accounts are not shard \(part.header.shardIndex)/\(count)'s")
                 }
                 archives.append(archive)

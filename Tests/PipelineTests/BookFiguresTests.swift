@@ -103,7 +103,7 @@ import Testing
         }
         return BookFigures(book: r.book, assessment: r.assessment, parametric: r.parametric, stress: stress,
                            rebalancing: r.rebalancing, config: r.config, tickers: r.schedule.tickers,
-                           fileIndex: r.fileIndex)
+                           fileRows: r.accounts.fileRows)
     }
 
     @Test func worstScenarioOfTheBookFollowsTheTieRule() {

@@ -99,12 +99,12 @@ import Testing
                         quantity: [Double](repeating: 1, count: 1000))
         let reversed = Book(accountIDs: ids.reversed(), rowStart: Array(0 ... 1000),
                             assetIndex: [Int32](repeating: 0, count: 1000), quantity: [Double](repeating: 1, count: 1000))
-        let order = AccountOrder.canonical(book).map { ids[$0] }
-        let orderReversed = AccountOrder.canonical(reversed).map { reversed.accountIDs[$0] }
+        let order = AccountOrder.canonical(book).fileRows.map { ids[$0.index] }
+        let orderReversed = AccountOrder.canonical(reversed).fileRows.map { reversed.accountIDs[$0.index] }
         #expect(order == orderReversed)
         for n in [1, 3, 8] {
             let covered = (0 ..< n).flatMap { AccountOrder.positions(accountCount: 1000, shard: $0, of: n) }
-            #expect(covered.sorted() == Array(0 ..< 1000))
+            #expect(covered.map(\.index).sorted() == Array(0 ..< 1000))
         }
         // FNV-1a 64 of "a" (published test vector).
         #expect(AccountOrder.stableHash("a") == 0xaf63_dc4c_8601_ec8c)

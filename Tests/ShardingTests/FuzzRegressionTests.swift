@@ -37,7 +37,7 @@ import Testing
         archive.put("g", .group(counts: ResultArchive.CountsKey("n")), doubles: [])
         #expect(throws: ResultArchive.Failure.self) { try ResultArchive(serialized: archive.serialized(), path: "p") }
         #expect(throws: ResultArchive.Failure.self) {
-            try ResultArchive.merge([archive], positions: [[0, 1]], accountCount: 2)
+            try ResultArchive.merge([archive], positions: [[0, 1].map(CanonicalPosition.init)], accountCount: 2)
         }
     }
 
@@ -49,7 +49,7 @@ import Testing
         archive.put("b", .block(size: 1, stride: stride), doubles: [])
         let part = try ResultArchive(serialized: archive.serialized(), path: "p")
         #expect(throws: ResultArchive.Failure.self) {
-            try ResultArchive.merge([part], positions: [[0, 1]], accountCount: 2)
+            try ResultArchive.merge([part], positions: [[0, 1].map(CanonicalPosition.init)], accountCount: 2)
         }
     }
 
@@ -58,7 +58,7 @@ import Testing
         let positions = (0 ..< 2).map { AccountOrder.positions(accountCount: 130, shard: $0, of: 2) }
         let parts = try positions.map { list in
             var archive = ResultArchive()
-            archive.put("book.positions", .account, ints: list)
+            archive.put("book.positions", .account, ints: list.map(\.index))
             archive.put("work", .sum, ints: [Int.max])
             return try ResultArchive(serialized: archive.serialized(), path: "p")
         }

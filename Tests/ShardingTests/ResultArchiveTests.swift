@@ -142,7 +142,7 @@ import Testing
             })
             parts.append(try ResultArchive(serialized: archive.serialized(), path: "p"))
         }
-        let merged = try ResultArchive.merge(parts, positions: [[1], [0, 2]], accountCount: 3)
+        let merged = try ResultArchive.merge(parts, positions: [[1], [0, 2]].map { $0.map(CanonicalPosition.init) }, accountCount: 3)
         #expect(try merged.counts(Self.counts) == [2, 1, 0])
         #expect(try merged.ints("g") == [0, 0, 1])
         #expect(merged.entries["g"]?.scope == .group(counts: Self.counts))
