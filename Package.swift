@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System library: OpenBLAS's CBLAS and LAPACKE (Debian libopenblas-dev, liblapacke-dev).
@@ -72,11 +75,22 @@ let package = Package(
         .target(name: "RiskReport", dependencies: [
             "RiskModel", "RiskInput", "RiskPipeline", "OutputFolder", "Sharding", "LinearAlgebra",
         ], exclude: ["README.md"]),
+        // The results store (SQLite with GRDB, PostgreSQL with PostgresNIO): runs written whole, read back, compared.
+        .target(name: "ResultStore", dependencies: [
+            "RiskModel", "RiskMetrics", "RiskPipeline", "RiskReport", "LinearAlgebra",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
+        // Run metrics for operations: a run's figures as a Prometheus text file (node_exporter's textfile collector).
+        .target(name: "RunMetrics", dependencies: [
+            "RiskPipeline", "RiskMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
+        ], exclude: ["README.md"]),
         // Deterministic synthetic books.
         .target(name: "BookGenerator", exclude: ["README.md"]),
         // The command line: maps options to a configuration, calls the pipeline, picks writers.
         .executableTarget(name: "ballast", dependencies: [
-            "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "BookGenerator",
+            "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "BookGenerator", "ResultStore",
+            "RunMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -86,8 +100,14 @@ let package = Package(
         .testTarget(name: "ShardingTests", dependencies: ["Sharding", "RiskModel"]),
         .testTarget(name: "RiskMetricsTests", dependencies: ["RiskMetrics", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "RebalancingTests", dependencies: ["Rebalancing", "RiskMetrics", "RiskModel", "LinearAlgebra"]),
+        // The CLI harness and CSV reader the test targets share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ResultStoreTests", dependencies: [
+            "TestSupport", "ResultStore", "RiskPipeline", "RiskReport", "RiskModel", "RiskMetrics", "LinearAlgebra", "BookGenerator", "ballast",
+        ]),
+        .testTarget(name: "RunMetricsTests", dependencies: ["RunMetrics", "RiskPipeline", "RiskMetrics", "BookGenerator"]),
         .testTarget(name: "PipelineTests", dependencies: [
-            "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "RiskMetrics", "Rebalancing",
+            "TestSupport", "RiskPipeline", "RiskReport", "OutputFolder", "Sharding", "RiskInput", "RiskModel", "RiskMetrics", "Rebalancing",
             "BookGenerator", "ballast", "LinearAlgebra",
         ]),
     ]

@@ -181,7 +181,7 @@ if [[ ! -s "$work/dom.html" ]]; then
     fail "Chromium produced no DOM for the page"
 else
     if grep -qi '<script' "$work/dom.html"; then fail "the page's DOM contains a <script> element"; fi
-    for section in headline status health riskiest assets stress cascade rebalancing validation warnings run; do
+    for section in headline changes status health riskiest assets stress cascade rebalancing validation warnings run; do
         grep -q "<section id=\"$section\"" "$work/dom.html" || fail "section #$section is missing"
     done
     charts=$(grep -o '<svg' "$work/dom.html" | wc -l)

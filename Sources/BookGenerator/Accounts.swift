@@ -132,7 +132,7 @@ struct ChunkGenerator {
         return lo
     }
 
-    /// Volatility haircut of a holding worth `value` USD (SPEC §3.3, T₀ = 1, participation 0.1).
+    /// Volatility haircut of a holding worth `value` USD (METHODOLOGY "Haircuts", T₀ = 1, participation 0.1).
     @inline(__always)
     func haircut(asset: Int, value: Double) -> Double {
         let t = max(1, value / ctx.dailyLiquidity[asset])

@@ -110,7 +110,7 @@ public enum BookGeneratorError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Deterministic synthetic books for `ballast generate` (SPEC §2 input format, §5 tiers).
+/// Deterministic synthetic books for `ballast generate` (METHODOLOGY "Inputs" input format, §5 tiers).
 ///
 /// The model, in the order it is built (every step draws from its own xoshiro256** stream
 /// derived from the seed, and only correctly rounded IEEE arithmetic touches the output, so the
@@ -127,7 +127,7 @@ public enum BookGeneratorError: Error, CustomStringConvertible, Sendable {
 ///   capped at 3× long run) driven by unit-variance Student-t(4) innovations. BTC σ ≈ 2.4 %,
 ///   ETH ≈ 3.1 %, majors 3.6–4.5 %, alts 3.8–6.2 %; correlations ≈ 0.5–0.9 among majors.
 ///   Stablecoins follow a mean-reverting (OU, φ 0.6) log deviation from 1.0 with daily vol
-///   0.025–0.04 %. On the SPEC §3.5 replay episodes (when inside the book) every risky asset
+///   0.025–0.04 %. On the METHODOLOGY "Stress tests" replay episodes (when inside the book) every risky asset
 ///   crashes: covid −35…−45 %, china_ban ≈ −30 %, luna −22…−33 % with LUNA (or a stand-in alt)
 ///   −99 %, ftx −17…−28 % with FTT (or a stand-in) −75 %; the market factor is shocked too, so
 ///   volatility clusters afterwards. Short gaps (1–3 empty cells, separated by prices) are
@@ -293,7 +293,7 @@ public enum BookGenerator {
     }
 
     /// EWMA (λ = 0.94) daily volatility of each asset over the latest min(365, days − 1) log
-    /// returns, after forward-filling gaps of up to 3 days (SPEC §3.1).
+    /// returns, after forward-filling gaps of up to 3 days (METHODOLOGY "Covariance").
     static func ewmaVolatility(_ table: PriceTable) -> [Double] {
         let days = table.days
         let w = min(window, days - 1)

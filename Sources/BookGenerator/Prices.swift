@@ -1,6 +1,6 @@
 // Simulated daily prices: a market factor and sector factors with GARCH(1,1) variance and
 // Student-t(4) innovations, idiosyncratic GARCH noise, mean-reverting stablecoins, crashes on
-// the SPEC's replay episodes, late listings and short gaps.
+// the product's replay episodes, late listings and short gaps.
 
 struct CrashEpisode: Sendable {
     var name: String

@@ -1,5 +1,5 @@
 // scenarios.csv: hypothetical shocks with meaningful names (the historical replays live in
-// the engine's config, SPEC §3.5). Scenarios that would shock no asset of the book are left out.
+// the engine's config, METHODOLOGY "Stress tests"). Scenarios that would shock no asset of the book are left out.
 
 struct HypotheticalScenario {
     var name: String

@@ -2,7 +2,7 @@ import Foundation
 import RiskPipeline
 import Synchronization
 
-/// A report folder (a report or a shard's part) written atomically, and only over what Ballast itself wrote (SPEC §4).
+/// A report folder (a report or a shard's part) written atomically, and only over what Ballast itself wrote (METHODOLOGY "Outputs").
 ///
 /// * **Ownership.** Every folder Ballast writes holds the marker file `.ballast-report` (one line naming the engine).
 ///   `--out` may be replaced only when it does not exist, is an empty folder, holds the marker, or is a report of a

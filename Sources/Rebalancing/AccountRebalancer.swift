@@ -3,7 +3,7 @@ import LinearAlgebra
 import RiskMetrics
 import RiskModel
 
-/// Outcome of rebalancing one account (SPEC §3.6, `rebalance_status`).
+/// Outcome of rebalancing one account (METHODOLOGY "Rebalancing", `rebalance_status`).
 public enum RebalanceStatus: String, Sendable, CaseIterable {
     case rebalanced
     case unchanged
@@ -105,13 +105,13 @@ public struct TargetRows: Sendable {
     }
 }
 
-/// The problem builder and per-account solve of SPEC §3.6, with reusable buffers (one per worker thread).
+/// The problem builder and per-account solve of METHODOLOGY "Rebalancing", with reusable buffers (one per worker thread).
 ///
 /// Universe U of an account: its collateral holdings (holding order), then every buyable asset it does not hold
 /// as collateral (schedule order). Debt assets enter the objective through the anchor only (unless buyable).
 /// Scaled units y = x/C. Bounds u_i = max(max_weight_i·C, c_i)/C for buyable assets, c_i/C otherwise (sell only).
 /// Coverage values g_i = 1 − h_i with h_i the account's current haircut (held) or the marginal one (not held).
-/// The solver's objective is the SPEC's divided by H·C·s (s = mean variance): (y − ã)ᵀ(Σ/s)(y − ã) +
+/// The solver's objective is the product's divided by H·C·s (s = mean variance): (y − ã)ᵀ(Σ/s)(y − ã) +
 /// θ/(H·s)·Σ k_i|y_i − c̃_i| — the same minimiser, numbers of order one.
 ///
 /// Working set: the QP is first solved on the held collateral, the buyable debt assets and the support of the

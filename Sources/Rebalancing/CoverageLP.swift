@@ -1,4 +1,4 @@
-/// The largest reachable coverage of SPEC §3.6, a linear program solved exactly by a greedy.
+/// The largest reachable coverage of METHODOLOGY "Rebalancing", a linear program solved exactly by a greedy.
 ///
 ///     maximize   Σ g_i·y_i − Σ k_i·|y_i − c_i|
 ///     subject to Σ y_i = Σ c_i,  0 ≤ y_i ≤ u_i   (u_i ≥ c_i)

@@ -1,5 +1,5 @@
 import LinearAlgebra
-/// The convex QP of SPEC §3.6 in units of the account's collateral (y = x/C), over n assets:
+/// The convex QP of METHODOLOGY "Rebalancing" in units of the account's collateral (y = x/C), over n assets:
 ///
 ///     minimize    yᵀP y + ℓᵀy + Σ κ_i·|y_i − c_i|
 ///     subject to  Σ y_i = Σ c_i                                   (a swap)
@@ -37,7 +37,7 @@ import LinearAlgebra
 /// (`CoverageLP`); below r the outcome is `.infeasible(maxCoverage:)`. Convergence: swap and coverage
 /// residuals ≤ 1e-11 (units of C), stationarity ≤ 1e-10·(scale of the gradient), total complementarity
 /// ≤ 1e-12·(1 + |objective|) — the duality gap of the split form, so the objective is within ~1e-12 of the
-/// optimum in units of C (the SPEC asks for 1e-6 relative; the tight gap keeps the point itself within ~1e-10 of
+/// optimum in units of C (the contract asks for 1e-6 relative; the tight gap keeps the point itself within ~1e-10 of
 /// the bounds and kinks it sits on, so snapping and the no-trade test see them). Late iterations can run out of double precision (barrier weights spanning 25+ orders
 /// of magnitude); each direction gets one step of iterative refinement, and the best iterate that met an
 /// acceptance level (rows ≤ 1e-9, stationarity ≤ 1e-8·scale, gap ≤ 1e-9·(1 + |objective|)) is returned as

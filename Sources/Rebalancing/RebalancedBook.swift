@@ -2,7 +2,7 @@ import RiskMetrics
 import RiskModel
 
 extension CascadeBook {
-    /// The book as it would be if every recommendation were followed (SPEC §3.8): an account `rebalanced` or
+    /// The book as it would be if every recommendation were followed (METHODOLOGY "Liquidation cascades under stress"): an account `rebalanced` or
     /// `topup_required` holds its target collateral net of the trading costs, x_i·(1 − cost/C) USD of asset i at
     /// today's prices, beside its unchanged debts, and a `topup_required` account also holds `target_topup_usd` more
     /// of the settlement asset; every other account is as today.

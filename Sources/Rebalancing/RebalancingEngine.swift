@@ -2,7 +2,7 @@ import LinearAlgebra
 import RiskMetrics
 import RiskModel
 
-/// Rebalancing of every account of the book (SPEC §3.6), struct-of-arrays by account, target rows in CSR form.
+/// Rebalancing of every account of the book (METHODOLOGY "Rebalancing"), struct-of-arrays by account, target rows in CSR form.
 public struct RebalancingResult: Sendable {
     public var status: [RebalanceStatus]
     /// Why an account failed; "" otherwise.

@@ -1,6 +1,6 @@
 import RiskModel
 
-/// Reads assets.csv, the collateral schedule (SPEC §2).
+/// Reads assets.csv, the collateral schedule (METHODOLOGY "Inputs").
 enum AssetsReader {
     static let required = ["asset", "haircut"]
     static let optional = ["eligible", "max_weight", "adv_usd", "cost_bps"]

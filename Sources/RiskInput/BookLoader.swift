@@ -1,6 +1,6 @@
 // RiskInput — module overview (the folder README.md has the short version).
 //
-// Reads and checks a book directory (SPEC §2) into the `RiskModel` types: `BookLoader.load` returns a
+// Reads and checks a book directory (METHODOLOGY "Inputs") into the `RiskModel` types: `BookLoader.load` returns a
 // `LoadedBook` or throws `InputErrors` holding every problem at once (`file:line: message`, at most 100 per
 // file, in the order prices, assets, positions, scenarios, config, --set).
 //
@@ -35,9 +35,16 @@ public struct LoadedBook: Sendable {
     public let inputChecksums: [(name: String, sha256: String)]
     /// Non-fatal remarks, one line each (`file: message`).
     public let warnings: [String]
+
+    /// The book's name in the results store: `book_name` when set, else the book folder's name (the last
+    /// component of `directory` made absolute, so `.` names the current folder).
+    public var bookName: String {
+        if !config.bookName.isEmpty { return config.bookName }
+        return directory.absoluteURL.standardizedFileURL.lastPathComponent
+    }
 }
 
-/// Reads a book directory (SPEC §2) and reports every problem at once.
+/// Reads a book directory (METHODOLOGY "Inputs") and reports every problem at once.
 public enum BookLoader {
     public static let pricesFile = "prices.csv"
     public static let assetsFile = "assets.csv"
@@ -118,6 +125,9 @@ public enum BookLoader {
         }
         let config = loadedConfig.reader.config
         if let schedule { loadedConfig.checkSettlement(in: schedule, assetsLog: &assetsLog) }
+        if let full = history, pricesLog.isEmpty {
+            history = loadedConfig.cutAtAsOf(full)  // everything later derives from the cut history
+        }
         let configLog = loadedConfig.log
         let overrideIssues = loadedConfig.overrideIssues
 
@@ -165,6 +175,33 @@ struct LoadedConfig {
         } else {
             assetsLog.add("the settlement asset \(name) (default of settlement_asset) is not in this file; "
                           + "add it or set settlement_asset to one of its assets")
+        }
+    }
+
+    /// The price history as if prices.csv ended on `as_of` (its rows dated on or before it); the whole history when
+    /// `as_of` is not set. A date that leaves fewer than 2 rows is a problem reported where `as_of` was set, and gives
+    /// nil.
+    mutating func cutAtAsOf(_ history: PriceHistory) -> PriceHistory? {
+        guard let asOf = reader.config.asOf else { return history }
+        let rows = history.rowCount(onOrBefore: asOf)
+        guard rows < 2 else { return history.prefix(rows: rows) }
+        let file = BookLoader.pricesFile
+        let message = rows == 0
+            ? "as_of \(asOf) is before the first row of \(file) (\(history.dates[0])); set a date from "
+                + "\(history.dates[0]) on, or leave as_of empty for the last row (\(history.asOfDate))"
+            : "as_of \(asOf) leaves only the first row of \(file) (\(history.dates[0])) and a run needs 2; set a date "
+                + "from \(history.dates[1]) on, or leave as_of empty for the last row (\(history.asOfDate))"
+        report(message, at: reader.origins["as_of"])
+        return nil
+    }
+
+    /// Adds `message` where a key was set: at its line of the config file, or as the `--set` override's issue
+    /// (nil: the config file, no line).
+    mutating func report(_ message: String, at origin: ConfigOrigin?) {
+        if let origin, origin.file != log.file {
+            overrideIssues.append(InputIssue(file: origin.file, line: nil, message: message))
+        } else {
+            log.add(message, line: origin?.line)
         }
     }
 

@@ -9,9 +9,9 @@ struct ConfigOrigin {
     let sequence: Int
 }
 
-/// Reads the YAML config file and `--set` overrides into a `RiskConfig` (SPEC §2).
+/// Reads the YAML config file and `--set` overrides into a `RiskConfig` (METHODOLOGY "Inputs").
 ///
-/// The file is a mapping of SPEC §2 keys to scalars; each scalar's raw text goes to `RiskConfig.set` (so YAML's
+/// The file is a mapping of METHODOLOGY "Inputs" keys to scalars; each scalar's raw text goes to `RiskConfig.set` (so YAML's
 /// own typing — timestamps, octal, booleans like `on` — never changes a value). `historical_scenarios` is a
 /// mapping NAME → `[START, END]`, `"START..END"` or `{start: START, end: END}` that replaces the default replays;
 /// empty or null means no replays.
@@ -180,10 +180,11 @@ struct ConfigReader {
 
     // MARK: --set overrides
 
-    /// Applies `KEY=VALUE` overrides in order; a problem becomes an issue whose file part is `--set KEY=VALUE`.
+    /// Applies `KEY=VALUE` overrides in order; a problem becomes an issue whose file part is `--set KEY=VALUE`
+    /// (with the password of a `store` URL masked).
     mutating func apply(overrides: [String], issues: inout [InputIssue]) {
         for raw in overrides {
-            let file = "--set \(raw)"
+            let file = "--set \(Self.shown(raw))"
             guard let eq = raw.firstIndex(of: "="),
                   case let key = String(raw[..<eq]).trimmingWhitespace(), !key.isEmpty
             else {
@@ -198,6 +199,14 @@ struct ConfigReader {
                 issues.append(InputIssue(file: file, line: nil, message: error.description))
             }
         }
+    }
+
+    /// An override as messages show it: a `store` value (or text that is not KEY=VALUE, which may be a mistyped store
+    /// URL) with its password masked, anything else verbatim.
+    static func shown(_ raw: String) -> String {
+        guard let eq = raw.firstIndex(of: "=") else { return StoreLocation.redacting(raw) }
+        guard String(raw[..<eq]).trimmingWhitespace() == "store" else { return raw }
+        return String(raw[...eq]) + StoreLocation.redacting(String(raw[raw.index(after: eq)...]))
     }
 
     /// Where the last set of `keys` was set (for a consistency problem between them), if anywhere.

@@ -7,7 +7,7 @@ import Darwin
 #endif
 import RiskModel
 
-/// Reads positions.csv into a `Book` (SPEC §2): lots of the same (account, asset) summed, accounts and their
+/// Reads positions.csv into a `Book` (METHODOLOGY "Inputs"): lots of the same (account, asset) summed, accounts and their
 /// holdings in first-appearance order — the same result as `RiskModel.BookBuilder`, built faster.
 ///
 /// Hot path (8 million rows at tier XL): cells are byte ranges, numbers are parsed from the bytes, account ids

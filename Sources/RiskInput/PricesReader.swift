@@ -9,7 +9,7 @@ struct PricesHeader {
     let columnOfTicker: [String: Int]
 }
 
-/// Reads prices.csv (SPEC §2): ISO dates strictly ascending, prices > 0, empty cell = missing (NaN).
+/// Reads prices.csv (METHODOLOGY "Inputs"): ISO dates strictly ascending, prices > 0, empty cell = missing (NaN).
 enum PricesReader {
     static func readHeader(_ file: SourceFile, log: inout IssueLog) -> PricesHeader? {
         file.bytes.withUnsafeBufferPointer { buffer -> PricesHeader? in

@@ -1,6 +1,6 @@
 import RiskModel
 
-/// Reads scenarios.csv (optional, SPEC §2): relative price shocks per (scenario, asset), scenarios in order of
+/// Reads scenarios.csv (optional, METHODOLOGY "Inputs"): relative price shocks per (scenario, asset), scenarios in order of
 /// first appearance, unlisted assets unshocked.
 enum ScenariosReader {
     static let required = ["scenario", "asset", "shock"]

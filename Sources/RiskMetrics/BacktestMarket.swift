@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// The market data of a VaR backtest (SPEC §3.7), built once per run from the price history and shared read-only by
+/// The market data of a VaR backtest (METHODOLOGY "VaR backtesting"), built once per run from the price history and shared read-only by
 /// every block of accounts: the W + B daily returns of every schedule asset, their full-revaluation moves, and the
 /// per-day scalars of the covariance estimator.
 ///
@@ -72,7 +72,7 @@ public struct BacktestMarket: Sendable {
 }
 
 extension Backtester {
-    /// Builds the backtest's market data (SPEC §3.7).
+    /// Builds the backtest's market data (METHODOLOGY "VaR backtesting").
     ///
     /// Prices are forward-filled exactly as for the return window (`MarketDataPreparation.forwardFill`, gaps of up
     /// to 3 days, over the whole series) and r = ln(P_t/P_{t−1}), the same expression, so the last W returns here

@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-// The per-portfolio core of the backtest (SPEC §3.7): from one portfolio's projected returns y_d = Σ_i e_i·r_{d,i}
+// The per-portfolio core of the backtest (METHODOLOGY "VaR backtesting"): from one portfolio's projected returns y_d = Σ_i e_i·r_{d,i}
 // and full-revaluation losses L_d = −Σ_i e_i·(exp(r_{d,i}) − 1) over the W + B return days, the B parametric and
 // historical VaR forecasts in O(W + B), then the exceptions. Shared by every account and by the book.
 //

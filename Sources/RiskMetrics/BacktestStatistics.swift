@@ -1,7 +1,7 @@
 import Foundation
 import LinearAlgebra
 
-/// The Basel traffic-light zone of a backtest (SPEC §3.7): with P = P(X ≤ x), X ~ Binomial(B, 1 − α), `green` if
+/// The Basel traffic-light zone of a backtest (METHODOLOGY "VaR backtesting"): with P = P(X ≤ x), X ~ Binomial(B, 1 − α), `green` if
 /// P < 0.95, `yellow` if P < 0.9999, else `red`.
 public enum BacktestZone: String, Sendable, CaseIterable {
     case green, yellow, red
@@ -38,7 +38,7 @@ public struct ExceptionTransitions: Sendable, Equatable {
     }
 }
 
-/// A backtest's statistics for one portfolio and one VaR method (SPEC §3.7).
+/// A backtest's statistics for one portfolio and one VaR method (METHODOLOGY "VaR backtesting").
 public struct BacktestOutcome: Sendable, Equatable {
     /// x, the number of days with L_t > VaR_t.
     public var exceptions: Int
@@ -69,7 +69,7 @@ public struct BacktestOutcome: Sendable, Equatable {
     }
 }
 
-/// The coverage tests of VaR backtesting (SPEC §3.7): Kupiec's proportion of failures, Christoffersen's independence
+/// The coverage tests of VaR backtesting (METHODOLOGY "VaR backtesting"): Kupiec's proportion of failures, Christoffersen's independence
 /// and conditional coverage, and the Basel traffic light.
 ///
 /// Every likelihood ratio is evaluated as a sum of n·ln(ratio) terms whose ratios are formed so that they lose no

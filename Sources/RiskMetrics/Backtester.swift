@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// One VaR method's backtest figures per account, in the order of the book given (SPEC §3.7). An account is not
+/// One VaR method's backtest figures per account, in the order of the book given (METHODOLOGY "VaR backtesting"). An account is not
 /// backtested — exceptions −1, p-values NaN, zone "" — when it is invalid, when its forecast is 0 on every backtest
 /// day (no market risk), when a forecast or loss is not finite, or when the whole backtest is skipped.
 public struct BacktestMethodFigures: Sendable {
@@ -45,7 +45,7 @@ public struct BacktestDailyExceptions: Sendable, Equatable {
     }
 }
 
-/// The per-account backtest of a book (SPEC §3.7).
+/// The per-account backtest of a book (METHODOLOGY "VaR backtesting").
 public struct BacktestResult: Sendable {
     /// B, the backtest days used; 0 when skipped (every figure empty).
     public var days: Int
@@ -100,7 +100,7 @@ public struct BookBacktest: Sendable {
     }
 }
 
-/// Per-account VaR backtesting (SPEC §3.7): each account's parametric and historical 1-day VaR forecasts over the
+/// Per-account VaR backtesting (METHODOLOGY "VaR backtesting"): each account's parametric and historical 1-day VaR forecasts over the
 /// last B days, each from the W returns before it, against its realized full-revaluation loss.
 ///
 /// **Cost.** Per account, the projections y_d = Σ_i e_i·r_{d,i} and L_d = −Σ_i e_i·G_{d,i} over the W + B days

@@ -1,6 +1,6 @@
 import RiskModel
 
-/// The cascade's parameters (SPEC §3.8), from the configuration.
+/// The cascade's parameters (METHODOLOGY "Liquidation cascades under stress"), from the configuration.
 public struct CascadeParameters: Sendable, Equatable {
     /// CR below which an account is liquidated.
     public var liquidationRatio: Double

@@ -1,6 +1,6 @@
 import RiskModel
 
-/// Status of an account by its collateral ratio (SPEC §3.4).
+/// Status of an account by its collateral ratio (METHODOLOGY "Ratios, status and recommendations").
 public enum AccountStatus: String, Sendable, CaseIterable {
     case ok
     case marginCall = "margin_call"
@@ -15,7 +15,7 @@ public enum AccountStatus: String, Sendable, CaseIterable {
     }
 }
 
-/// Per-holding and per-account collateral figures of SPEC §3.3–3.4, struct-of-arrays.
+/// Per-holding and per-account collateral figures of METHODOLOGY "Haircuts"–3.4, struct-of-arrays.
 /// Holding arrays follow the book's CSR order; account arrays follow the book's account order. USD throughout.
 public struct CollateralAssessment: Sendable {
     /// e = q·p per holding (negative for debt).

@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// The covariance of daily log returns over the schedule (SPEC §3.1), daily units (return²).
+/// The covariance of daily log returns over the schedule (METHODOLOGY "Covariance"), daily units (return²).
 public struct CovarianceEstimate: Sendable {
     /// n × n, schedule order; rows and columns of assets outside the universe are zero.
     public let matrix: Matrix

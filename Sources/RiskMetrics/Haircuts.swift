@@ -1,7 +1,7 @@
 import Foundation
 import RiskModel
 
-/// Haircuts of SPEC §3.3, as fractions of collateral value.
+/// Haircuts of METHODOLOGY "Haircuts", as fractions of collateral value.
 ///
 /// `schedule`: h_i = h_sched. `volatility` (liquidity-adjusted): T_i = max(T₀, c_i / (participation·adv_i)) days,
 /// h_i = max(h_sched, 1 − exp(−z·σ_i·√T_i)), with σ_i the daily log-return volatility and z = Φ⁻¹(α).

@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// Historical VaR/ES by full revaluation with √h scaling (SPEC §3.2).
+/// Historical VaR/ES by full revaluation with √h scaling (METHODOLOGY "Parametric VaR and ES").
 ///
 /// For each of the W returns of the window, P&L_t = Σ_i e_i·(exp(r_{t,i}) − 1) and L_t = −P&L_t;
 /// k = ⌈round(W·(1 − α), 9)⌉; `var_hist` = L_(k)·√h, `es_hist` = mean(L_(1) … L_(k))·√h, per account and for the

@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// One scenario's cascade (SPEC §3.8): the figures of a cascade.csv row and, per asset, those of cascade_assets.csv.
+/// One scenario's cascade (METHODOLOGY "Liquidation cascades under stress"): the figures of a cascade.csv row and, per asset, those of cascade_assets.csv.
 /// USD; losses positive.
 public struct CascadeOutcome: Sendable, Equatable {
     /// Rounds that liquidated at least one account.
@@ -48,7 +48,7 @@ public struct CascadeMarket: Sendable {
     }
 }
 
-/// Liquidation cascades of SPEC §3.8 over whole books.
+/// Liquidation cascades of METHODOLOGY "Liquidation cascades under stress" over whole books.
 ///
 /// Each (book, scenario) cascade is a sequence of rounds over the accounts in ascending order, each summing its
 /// per-asset sales in that order: one worker runs one cascade at a time, and the cascades are spread over the
@@ -199,7 +199,7 @@ final class CascadeState {
         return hcv[a] * fall >= parameters.liquidationRatio * debt[a] * (1 + Self.skipMargin)
     }
 
-    /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (SPEC §3.8 step 2),
+    /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2),
     /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
     func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
                    parameters: CascadeParameters, outcome: inout CascadeOutcome) -> [Int32] {
@@ -240,7 +240,7 @@ final class CascadeState {
         }
     }
 
-    /// SPEC §3.8 step 2, at account a's last valuation: debt, collateral to seize, and CR below the threshold.
+    /// METHODOLOGY "Liquidation cascades under stress" step 2, at account a's last valuation: debt, collateral to seize, and CR below the threshold.
     @inline(__always) func isLiquidatable(_ a: Int, _ parameters: CascadeParameters) -> Bool {
         debt[a] > 0 && collateral[a] > 0 && hcv[a] / debt[a] < parameters.liquidationRatio
     }

@@ -17,7 +17,7 @@ public struct MonteCarloFactor: Sendable {
     public let kind: Kind
 }
 
-/// Monte Carlo VaR/ES and probability of liquidation by full revaluation (SPEC §3.2).
+/// Monte Carlo VaR/ES and probability of liquidation by full revaluation (METHODOLOGY "Parametric VaR and ES").
 ///
 /// S = `mc_paths` joint daily log-return draws x_s = F·z_s (z_s standard normal, F·Fᵀ = Σ); with `student_t`,
 /// x_s = F·z_s·√((ν − 2)/ν)/√(χ²_ν/ν) = F·z_s·√((ν − 2)/χ²_ν), one χ²_ν per path, so the covariance is Σ again.

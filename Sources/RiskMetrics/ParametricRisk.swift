@@ -3,7 +3,7 @@ import LinearAlgebra
 import RiskModel
 
 /// Delta-normal VaR/ES per account and for the book, component VaR per holding, and the distance to
-/// liquidation (SPEC §3.2). Losses are positive USD; σ is the daily USD standard deviation of the account's P&L.
+/// liquidation (METHODOLOGY "Parametric VaR and ES"). Losses are positive USD; σ is the daily USD standard deviation of the account's P&L.
 public struct ParametricRisk: Sendable {
     /// z·σ·√h per account.
     public var valueAtRisk: [Double]
@@ -168,7 +168,7 @@ public enum ParametricRiskCalculator {
         return (scale.varPerSigma * bookSigma, scale.esPerSigma * bookSigma)
     }
 
-    /// Distance to liquidation of an indebted account and its scenario (SPEC §3.2), from (Σb)_i of its holdings in
+    /// Distance to liquidation of an indebted account and its scenario (METHODOLOGY "Parametric VaR and ES"), from (Σb)_i of its holdings in
     /// `sigmaB` (holding order): nil when bᵀΣb = 0; an empty scenario when the account is already liquidatable
     /// (B₀ < 0), since x* would then be the rally back to the threshold, not a liquidation scenario.
     static func liquidationDistance(account a: Int, holdings: Range<Int>, sigmaB: [Double], book: Book,

@@ -14,7 +14,7 @@ public struct MarketDataProblem: Error, Sendable, Equatable, CustomStringConvert
     public var description: String { line.map { "\($0): \(message)" } ?? message }
 }
 
-/// The latest `window` daily log returns of every schedule asset, after the SPEC §3.1 forward fill.
+/// The latest `window` daily log returns of every schedule asset, after the METHODOLOGY "Covariance" forward fill.
 public struct ReturnWindow: Sendable {
     /// W × n log returns, oldest first; NaN where a return is missing (only with short history allowed).
     public let returns: Matrix
@@ -31,7 +31,7 @@ public struct ReturnWindow: Sendable {
 }
 
 public enum MarketDataPreparation {
-    /// Longest run of consecutive missing prices that is forward-filled (SPEC §3.1).
+    /// Longest run of consecutive missing prices that is forward-filled (METHODOLOGY "Covariance").
     public static let maximumFilledGap = 3
 
     /// Forward-fills one asset's series across gaps of at most `maximumFilledGap` days from its last earlier

@@ -1,12 +1,12 @@
 import LinearAlgebra
 import RiskModel
 
-// Shared machinery of historical and Monte Carlo VaR/ES (SPEC §3.2): per-account losses over a matrix of
+// Shared machinery of historical and Monte Carlo VaR/ES (METHODOLOGY "Parametric VaR and ES"): per-account losses over a matrix of
 // scenario moves, their upper-tail order statistics, and liquidation counts. Both methods reduce to the same
 // problem once every scenario is turned into relative price moves G_{s,i} = exp(r_{s,i}) − 1 (full revaluation):
 //
 //     L_{a,s} = −Σ_i e_{a,i}·G_{s,i}                       (loss of account a under scenario s)
-//     breach_{a,s} = Σ_i b_{a,i}·(1 + G_{s,i}) < 0          (liquidatable at the horizon, SPEC §3.2)
+//     breach_{a,s} = Σ_i b_{a,i}·(1 + G_{s,i}) < 0          (liquidatable at the horizon, METHODOLOGY "Parametric VaR and ES")
 //
 // computed over fixed blocks of accounts, with the same per-block dense/sparse kernel choice as
 // `ParametricRiskCalculator`. Memory stays bounded: G itself (n × S, shared read-only), and per worker one S-vector

@@ -1,7 +1,7 @@
 import LinearAlgebra
 import RiskModel
 
-/// Where a stress scenario comes from (SPEC §3.5).
+/// Where a stress scenario comes from (METHODOLOGY "Stress tests").
 public enum StressScenarioSource: Sendable, Equatable {
     /// A row group of scenarios.csv.
     case hypothetical
@@ -9,7 +9,7 @@ public enum StressScenarioSource: Sendable, Equatable {
     case replay(start: String, end: String)
 }
 
-/// The stress scenarios of a run in scenario order (SPEC §3.5): the hypothetical scenarios of scenarios.csv in
+/// The stress scenarios of a run in scenario order (METHODOLOGY "Stress tests"): the hypothetical scenarios of scenarios.csv in
 /// order of first appearance, then the historical replays of `historical_scenarios` that prices.csv covers, in
 /// config order.
 public struct StressScenarios: Sendable {
@@ -46,7 +46,7 @@ public enum StressScenarioBuilder {
     ///
     /// - `scenarios`: scenarios.csv as loaded and validated (names non-empty, shocks > −1, assets known).
     /// - `prices`: prices.csv as loaded (NaN where missing). Each asset's column is forward-filled over the whole
-    ///   history by the SPEC §3.1 rule (`MarketDataPreparation.forwardFill`) before replay prices are read.
+    ///   history by the METHODOLOGY "Covariance" rule (`MarketDataPreparation.forwardFill`) before replay prices are read.
     /// - `replays`: `RiskConfig.historicalScenarios`, in config order.
     /// - `tickers`: the schedule's tickers (for warnings).
     ///

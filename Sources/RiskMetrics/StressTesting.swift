@@ -2,7 +2,7 @@ import Foundation
 import LinearAlgebra
 import RiskModel
 
-/// One row of stress.csv (SPEC §3.5, §4): a scenario's effect on the book. USD; losses positive.
+/// One row of stress.csv (METHODOLOGY "Stress tests", §4): a scenario's effect on the book. USD; losses positive.
 public struct StressScenarioSummary: Sendable, Equatable {
     public let name: String
     /// Σ over accounts of −Σ_i e_i·δ_i.
@@ -59,7 +59,7 @@ public struct StressResult: Sendable {
     }
 }
 
-/// One account under one scenario (`StressTester.stressAccount`), the figures of SPEC §3.4 at stressed prices.
+/// One account under one scenario (`StressTester.stressAccount`), the figures of METHODOLOGY "Ratios, status and recommendations" at stressed prices.
 public struct StressedAccount: Sendable, Equatable {
     /// C′ = Σ_{e′>0} e′ with e′ = e·(1 + δ).
     public var collateralUSD: Double
@@ -76,7 +76,7 @@ public struct StressedAccount: Sendable, Equatable {
     public var shortfallUSD: Double
 }
 
-/// Stress testing of SPEC §3.5: every account under every scenario.
+/// Stress testing of METHODOLOGY "Stress tests": every account under every scenario.
 ///
 /// Losses are linear in the shocks, so for a fixed block of accounts they are one product
 /// L = −E·Δᵀ (block × S) — one dgemm for a dense block — or, for a sparse block, per-account gathers of the
@@ -91,7 +91,7 @@ public enum StressTester {
     /// Partial sums per scenario in each block's totals (`StressResult.blockTotals`).
     public static var blockTotalFields: Int { StressBlockTotals.fields }
 
-    /// Losses within this relative distance are ties for `worstScenario` (SPEC §3.5).
+    /// Losses within this relative distance are ties for `worstScenario` (METHODOLOGY "Stress tests").
     public static let tieTolerance = 1e-12
 
     /// Dense: one dgemm per block, −(block × n exposures) · (n × S shocks). Sparse: per account, Σ over its own k

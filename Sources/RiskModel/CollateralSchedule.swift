@@ -1,5 +1,5 @@
 /// The collateral schedule of `assets.csv`: one entry per asset, in that file's order.
-/// That order is the risk universe's order everywhere in the engine (SPEC §3.1).
+/// That order is the risk universe's order everywhere in the engine (METHODOLOGY "Covariance").
 public struct AssetTerms: Sendable, Equatable {
     /// Ticker, case-sensitive; a column of prices.csv.
     public var ticker: String
@@ -24,7 +24,7 @@ public struct AssetTerms: Sendable, Equatable {
         self.costBps = costBps
     }
 
-    /// One-way trading cost as a fraction of the traded USD amount (k_i in SPEC §3.6).
+    /// One-way trading cost as a fraction of the traded USD amount (k_i in METHODOLOGY "Rebalancing").
     public var costFraction: Double { costBps / 10_000 }
 }
 

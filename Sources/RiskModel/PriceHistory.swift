@@ -31,6 +31,26 @@ public struct PriceHistory: Sendable {
         return Array(prices[(rowCount - 1) * assetCount ..< rowCount * assetCount])
     }
 
+    /// Number of rows dated on or before `date` (ISO `yyyy-mm-dd`): 0 when `date` precedes the first row.
+    public func rowCount(onOrBefore date: String) -> Int {
+        // Dates are strictly ascending ISO strings: the rows ≤ date are a prefix, found by binary search.
+        var low = 0, high = dates.count
+        while low < high {
+            let mid = (low + high) / 2
+            if dates[mid] <= date { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The history as if prices.csv ended after its first `rows` rows (0 ≤ rows ≤ rowCount): the same dates,
+    /// prices and line numbers, cut there. Its last row is then the as-of date.
+    public func prefix(rows: Int) -> PriceHistory {
+        precondition(rows >= 0 && rows <= rowCount, "prefix of \(rows) rows out of \(rowCount)")
+        guard rows < rowCount else { return self }
+        return PriceHistory(dates: Array(dates[..<rows]), assetCount: assetCount,
+                            prices: Array(prices[..<(rows * assetCount)]), lineNumbers: Array(lineNumbers[..<rows]))
+    }
+
     /// Row index of an ISO date, if present.
     public func row(of date: String) -> Int? {
         // Dates are strictly ascending ISO strings, so lexicographic binary search is exact.

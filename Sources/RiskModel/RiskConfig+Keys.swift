@@ -75,7 +75,7 @@ public struct ConfigKey: @unchecked Sendable {  // immutable; its closures captu
 }
 
 extension RiskConfig {
-    /// Every config key, in SPEC §2 order, declared once (`historical_scenarios` also takes `historical_scenarios.NAME`).
+    /// Every config key, in METHODOLOGY "Inputs" order, declared once (`historical_scenarios` also takes `historical_scenarios.NAME`).
     public static let declarations: [ConfigKey] = [
         .number("confidence", \.confidence, Limits.confidence, "VaR/ES confidence level α, strictly between 0 and 1"),
         .number("horizon_days", \.horizonDays, Limits.horizonDays, "risk horizon h in days (> 0); VaR/ES scale with √h"),
@@ -114,6 +114,14 @@ extension RiskConfig {
         .choice("objective", \.objective, "rebalancing anchor: min_variance (hedge the debts) or tracking (least change)"),
         .number("cost_aversion", \.costAversion, Limits.costAversion,
                 "θ: weight of trading costs against risk when rebalancing (≥ 0)"),
+        ConfigKey(name: "as_of", meaning: "the run's date yyyy-mm-dd: later rows of prices.csv are ignored; empty = its last row",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard text.isEmpty || text == "none" || ISODate.isValid(text) else {
+                          throw .invalidValue(key: "as_of", value: text,
+                                              expected: "an ISO date yyyy-mm-dd, or empty for the last row of prices.csv")
+                      }
+                      config.asOf = text.isEmpty || text == "none" ? nil : text
+                  }, render: { .text($0.asOf ?? "") }),
         .integer("backtest_days", \.backtestDays, Limits.backtestDays, "a whole number of days",
                  "days of the VaR backtest (each forecast from the `window` returns before its day); 0 turns it off"),
         .choice("cascade", \.cascade, "liquidation cascades under stress: on or off"),
@@ -125,6 +133,23 @@ extension RiskConfig {
                 "η: price impact of liquidation sales, η·σ·√(sold/ADV), capped at 99 %"),
         .integer("cascade_max_rounds", \.cascadeMaxRounds, Limits.cascadeMaxRounds, "a whole number of rounds",
                  "rounds after which a cascade stops (warning when it was still liquidating)"),
+        ConfigKey(name: "book_name", meaning: "the book's name in the results store; empty = the book folder's name",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                          throw .invalidValue(key: "book_name", value: text, expected: "a name without control characters")
+                      }
+                      config.bookName = text
+                  }, render: { .text($0.bookName) }),
+        ConfigKey(name: "store", meaning: "results store: sqlite:PATH or postgresql://user[:password]@host[:port]/database; empty = none",
+                  parse: { (text, config) throws(ConfigError) in
+                      guard !text.isEmpty && text != "none" else { config.store = nil; return }
+                      do throws(StoreLocationError) {
+                          config.store = try StoreLocation(parsing: text)
+                      } catch {
+                          // The value is shown with its password masked: error messages reach logs and terminals.
+                          throw .invalidValue(key: "store", value: StoreLocation.redacting(text), expected: error.expectedText)
+                      }
+                  }, render: { .text($0.store?.redacted ?? "") }),
         ConfigKey(name: "historical_scenarios", meaning: "historical stress replays, NAME: [START, END], in order",
                   parse: { (text, config) throws(ConfigError) in
                       guard text.isEmpty || text == "none" else {

@@ -1,25 +1,25 @@
-/// How the covariance of daily log returns is estimated (SPEC §3.1).
+/// How the covariance of daily log returns is estimated (METHODOLOGY "Covariance").
 public enum CovarianceMethod: String, Sendable, CaseIterable {
     case sample, ewma
     case ledoitWolf = "ledoit_wolf"
 }
 
-/// Distribution of Monte Carlo daily log-return draws (SPEC §3.2).
+/// Distribution of Monte Carlo daily log-return draws (METHODOLOGY "Parametric VaR and ES").
 public enum MonteCarloDistribution: String, Sendable, CaseIterable {
     case normal
     case studentT = "student_t"
 }
 
-/// How haircuts are set (SPEC §3.3).
+/// How haircuts are set (METHODOLOGY "Haircuts").
 public enum HaircutModel: String, Sendable, CaseIterable { case schedule, volatility }
 
-/// Which accounts rebalancing covers (SPEC §3.6).
+/// Which accounts rebalancing covers (METHODOLOGY "Rebalancing").
 public enum RebalanceScope: String, Sendable, CaseIterable { case none, breaching, all }
 
-/// Whether stress scenarios run the liquidation cascade of SPEC §3.8.
+/// Whether stress scenarios run the liquidation cascade of METHODOLOGY "Liquidation cascades under stress".
 public enum CascadeSwitch: String, Sendable, CaseIterable { case on, off }
 
-/// The anchor of the rebalancing objective (SPEC §3.6).
+/// The anchor of the rebalancing objective (METHODOLOGY "Rebalancing").
 public enum RebalanceObjective: String, Sendable, CaseIterable {
     case minVariance = "min_variance"
     case tracking
@@ -37,7 +37,7 @@ public struct HistoricalReplay: Sendable, Equatable {
     }
 }
 
-/// Every setting of a run, with the SPEC §2 defaults.
+/// Every setting of a run, with the METHODOLOGY "Inputs" defaults.
 public struct RiskConfig: Sendable, Equatable {
     /// VaR/ES confidence level α, in (0, 1).
     public var confidence = 0.99
@@ -72,9 +72,9 @@ public struct RiskConfig: Sendable, Equatable {
     public var objective = RebalanceObjective.minVariance
     /// θ: weight of trading costs against risk in the rebalancing objective.
     public var costAversion = 1.0
-    /// Days of the VaR backtest (SPEC §3.7); 0 turns it off.
+    /// Days of the VaR backtest (METHODOLOGY "VaR backtesting"); 0 turns it off.
     public var backtestDays = 250
-    /// Liquidation cascades under stress (SPEC §3.8).
+    /// Liquidation cascades under stress (METHODOLOGY "Liquidation cascades under stress").
     public var cascade = CascadeSwitch.on
     /// ℓ: liquidators seize (1 + ℓ) USD of collateral per USD of debt repaid, fraction.
     public var liquidationPenalty = 0.05
@@ -84,8 +84,16 @@ public struct RiskConfig: Sendable, Equatable {
     public var impactCoefficient = 1.0
     /// Rounds after which a cascade stops (with a warning when it was still liquidating).
     public var cascadeMaxRounds = 50
-    /// Replays in config order (SPEC §3.5 defaults).
+    /// Replays in config order (METHODOLOGY "Stress tests" defaults).
     public var historicalScenarios = RiskConfig.defaultReplays
+    /// The run's date (ISO `yyyy-mm-dd`): the run behaves as if prices.csv ended on the last row dated on or before
+    /// it. nil: the last row of prices.csv.
+    public var asOf: String?
+    /// The book's name in the results store; empty: the book folder's name (`LoadedBook.bookName` resolves it).
+    public var bookName = ""
+    /// Where the run's results are stored; nil: no store. Holds the password of a PostgreSQL URL: render it with
+    /// `StoreLocation.redacted` only.
+    public var store: StoreLocation?
 
     public static let defaultReplays = [
         HistoricalReplay(name: "covid_crash", startDate: "2020-03-11", endDate: "2020-03-13"),

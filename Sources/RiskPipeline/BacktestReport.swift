@@ -1,7 +1,7 @@
 import RiskMetrics
 import RiskModel
 
-/// The per-account backtest columns of accounts.csv (SPEC §3.7), declared once: `bt_exceptions_m`,
+/// The per-account backtest columns of accounts.csv (METHODOLOGY "VaR backtesting"), declared once: `bt_exceptions_m`,
 /// `bt_pof_pvalue_m`, `bt_cc_pvalue_m`, `bt_zone_m` for m = param, hist.
 public enum BacktestColumns {
     /// The method suffixes, in column order.

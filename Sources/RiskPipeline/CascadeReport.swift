@@ -3,7 +3,7 @@ import RiskModel
 import Rebalancing
 
 /// One scenario's liquidations and bad debt without the cascade, with it, and with it after the recommended
-/// rebalancing: a row of cascade.csv (SPEC §3.8). USD.
+/// rebalancing: a row of cascade.csv (METHODOLOGY "Liquidation cascades under stress"). USD.
 public struct CascadeScenarioRow: Sendable {
     public let scenario: String
     /// The cascade on the book as it is.

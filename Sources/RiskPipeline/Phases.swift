@@ -1,19 +1,23 @@
 import Dispatch
 import Foundation
 
-/// The pipeline's phases, in run order, under the names of SPEC §4 (`phases_s`).
+/// The pipeline's phases, in run order, under the names of METHODOLOGY "Outputs" (`phases_s`).
 public enum Phase: String, Sendable, CaseIterable {
     case load, covariance, haircuts, parametric, historical
     case monteCarlo = "monte_carlo"
     case stress, rebalance, backtest, cascade, report
+    /// Reading the previous stored run of the book and comparing it with this run (before the report; storing the
+    /// run itself comes after the report, whose summary.json it stores, and is logged instead).
+    case store
 
-    /// The order in which summary.json lists them (SPEC §4).
+    /// The order in which summary.json lists them.
     public static let summaryOrder: [Phase] = [.load, .covariance, .parametric, .historical, .monteCarlo, .haircuts,
-                                              .stress, .rebalance, .report, .backtest, .cascade]
+                                              .stress, .rebalance, .report, .backtest, .cascade, .store]
 }
 
 extension Phase {
-    /// The phases a run reports progress for, in order (the report phase is the writer's).
+    /// The phases a run reports progress for, in order (the report phase is the writer's; the comparison with the
+    /// stored previous run is shown as the start of the report phase).
     public static let progressOrder: [Phase] = [.load, .covariance, .haircuts, .parametric, .historical, .monteCarlo,
                                                 .backtest, .stress, .rebalance, .cascade, .report]
 }

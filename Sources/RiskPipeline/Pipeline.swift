@@ -74,15 +74,15 @@ public struct RunResult: Sendable {
     public let scale: NormalRiskScale
     public let assessment: CollateralAssessment
     public let parametric: ParametricRisk
-    /// Full-revaluation VaR/ES over the return window (SPEC §3.2).
+    /// Full-revaluation VaR/ES over the return window (METHODOLOGY "Parametric VaR and ES").
     public let historical: ScenarioRisk
     /// Monte Carlo VaR/ES and liquidation probability, and the factor of Σ that drew the paths.
     public let monteCarlo: ScenarioRisk
     public let monteCarloFactor: MonteCarloFactor
-    /// Stress scenarios (scenarios.csv, then the replays) and their results (SPEC §3.5).
+    /// Stress scenarios (scenarios.csv, then the replays) and their results (METHODOLOGY "Stress tests").
     public let stressScenarios: StressScenarios
     public let stress: StressResult
-    /// Optimized target collateral for the accounts in scope (SPEC §3.6).
+    /// Optimized target collateral for the accounts in scope (METHODOLOGY "Rebalancing").
     public let rebalancing: RebalancingResult
     public var timings: PhaseTimings
     public let threads: Int
@@ -97,10 +97,12 @@ public struct RunResult: Sendable {
     public let shard: ShardSpec?
     /// Per-account figures beyond the fixed columns of accounts.csv, each declared by its column (same account order).
     public var accountFigures = AccountFigures()
-    /// The VaR backtest's daily series, the book's statistics and the zone counts (SPEC §3.7).
+    /// The VaR backtest's daily series, the book's statistics and the zone counts (METHODOLOGY "VaR backtesting").
     public var backtest = BacktestReport.skipped
-    /// Liquidation cascades under the stress scenarios, without and with the recommended rebalancing (SPEC §3.8).
+    /// Liquidation cascades under the stress scenarios, without and with the recommended rebalancing (METHODOLOGY "Liquidation cascades under stress").
     public var cascade = CascadeReport.skipped
+    /// What changed since the previous stored run of the same book (`RunChanges.compare`); nil without one.
+    public var changes: RunChanges? = nil
     /// Book-level aggregates of the arrays above (totals, per-asset sums, tallies): what the writers format.
     public let bookFigures: BookFigures
 
@@ -118,7 +120,7 @@ public struct MarketContext: Sendable {
     /// The whole book's accounts in canonical order (canonical position → positions.csv row).
     public let canonicalOrder: CanonicalOrder
     public let stressScenarios: StressScenarios
-    /// The returns and per-day estimator scalars of the VaR backtest (SPEC §3.7).
+    /// The returns and per-day estimator scalars of the VaR backtest (METHODOLOGY "VaR backtesting").
     public let backtestMarket: BacktestMarket
     public var config: RiskConfig { loaded.config }
 }

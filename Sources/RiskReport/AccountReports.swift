@@ -3,7 +3,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// The columns of accounts.csv (SPEC §4), in order.
+/// The columns of accounts.csv (METHODOLOGY "Outputs"), in order.
 public enum AccountColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
         let a = r.assessment, book = r.book, config = r.config
@@ -62,7 +62,7 @@ public enum AccountColumns {
         ]
     }
 
-    /// Distance to liquidation and the recommendations of SPEC §3.2 and §3.4.
+    /// Distance to liquidation and the recommendations of METHODOLOGY "Parametric VaR and ES" and §3.4.
     static func liquidationColumns(_ r: RunResult) -> [Column<Int>] {
         let a = r.assessment, p = r.parametric, mc = r.monteCarlo
         return [
@@ -94,7 +94,7 @@ public enum AccountColumns {
         ]
     }
 
-    /// The account's worst stress scenario (SPEC §3.5).
+    /// The account's worst stress scenario (METHODOLOGY "Stress tests").
     static func stressColumns(_ r: RunResult) -> [Column<Int>] {
         let stress = r.stress, scenarioNames = r.stressScenarios.names
         return [
@@ -112,7 +112,7 @@ public enum AccountColumns {
     /// What the target columns of an account without a target hold.
     static let untargeted = "; empty for not_in_scope and failed accounts"
 
-    /// The optimized target collateral (SPEC §3.6).
+    /// The optimized target collateral (METHODOLOGY "Rebalancing").
     static func rebalancingColumns(_ rb: RebalancingResult) -> [Column<Int>] {
         [
             Column("rebalance_status", unit: "text", meaning: "rebalanced, unchanged, topup_required, failed or not_in_scope") {
@@ -173,7 +173,7 @@ public struct HoldingRow: Sendable {
     public let target: Int
 }
 
-/// The columns of holdings.csv (SPEC §4), in order. Rows of assets only bought have quantity 0, exposure 0,
+/// The columns of holdings.csv (METHODOLOGY "Outputs"), in order. Rows of assets only bought have quantity 0, exposure 0,
 /// HCV 0 and empty haircut and component VaR.
 public enum HoldingColumns {
     public static func columns(_ r: RunResult) -> [Column<HoldingRow>] {
@@ -209,7 +209,7 @@ public enum HoldingColumns {
         ] + targetColumns(targets)
     }
 
-    /// The rebalancing target rows (SPEC §3.6); empty cells for an account without targets.
+    /// The rebalancing target rows (METHODOLOGY "Rebalancing"); empty cells for an account without targets.
     static func targetColumns(_ targets: TargetRows) -> [Column<HoldingRow>] {
         let untargeted = AccountColumns.untargeted
         return [
@@ -271,7 +271,7 @@ public enum HoldingColumns {
     }
 }
 
-/// The columns of stress.csv (SPEC §4): one row per scenario, scenarios.csv order then the replays.
+/// The columns of stress.csv (METHODOLOGY "Outputs"): one row per scenario, scenarios.csv order then the replays.
 public enum StressColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
         let rows = r.stress.scenarios
@@ -307,7 +307,7 @@ public enum StressColumns {
     }
 }
 
-/// The columns of backtest.csv (SPEC §4): one row per backtest day, oldest first; only the header when the backtest
+/// The columns of backtest.csv (METHODOLOGY "Outputs"): one row per backtest day, oldest first; only the header when the backtest
 /// was skipped.
 public enum BacktestDayColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {

@@ -2,7 +2,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// The columns of cascade.csv (SPEC §4): one row per stress scenario, stress.csv's order. The rebalanced columns
+/// The columns of cascade.csv (METHODOLOGY "Outputs"): one row per stress scenario, stress.csv's order. The rebalanced columns
 /// are empty when rebalancing did not run.
 public enum CascadeColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {
@@ -56,7 +56,7 @@ public enum CascadeColumns {
     }
 }
 
-/// The columns of cascade_assets.csv (SPEC §4): per scenario (cascade.csv order), the assets its liquidations sold
+/// The columns of cascade_assets.csv (METHODOLOGY "Outputs"): per scenario (cascade.csv order), the assets its liquidations sold
 /// (assets.csv order).
 public enum CascadeAssetColumns {
     public static func columns(_ r: RunResult) -> [Column<Int>] {

@@ -18,37 +18,43 @@ public enum ColumnReference {
         }
     }
 
-    /// A CSV file of the report: its name, what a row is, and its writer's columns for a run.
+    /// A CSV file of the report: its name, what a row is, its writer's columns for a run, and its rows as a table
+    /// of cells (what the results store writes), both from the same column declarations.
     public struct File: Sendable {
         public let name: String
         public let rows: String
         public let columns: @Sendable (RunResult) -> [Entry]
+        /// The run's rows under those columns; nil when the run does not write the file (e.g. `cascade=off`).
+        public let table: @Sendable (RunResult) -> ReportTable?
 
-        public init<Row>(_ name: String, rows: String, _ columns: @escaping @Sendable (RunResult) -> [Column<Row>]) {
+        /// - Parameter rowList: the run's rows in file order (count and row i), nil when the file is not written.
+        public init<Row>(_ name: String, rows: String, _ columns: @escaping @Sendable (RunResult) -> [Column<Row>],
+                         rowList: @escaping @Sendable (RunResult) -> ReportTable.Rows<Row>?) {
             self.name = name
             self.rows = rows
             self.columns = { columns($0).map(Entry.init) }
+            self.table = { r in rowList(r).map { ReportTable(name: name, columns: columns(r), rows: $0) } }
         }
     }
 
     /// Every CSV file a report holds, in the document's order: adding a file is one line.
     public static let files: [File] = [
-        File("accounts.csv", rows: "one per account, in positions.csv order") { AccountColumns.columns($0) },
-        File("holdings.csv", rows: "one per (account, asset) held, then per asset the account only buys") {
-            HoldingColumns.columns($0)
-        },
-        File("stress.csv", rows: "one per stress scenario: scenarios.csv, then the historical replays") {
-            StressColumns.columns($0)
-        },
-        File("cascade.csv", rows: "one per stress scenario, stress.csv's order (not written with cascade=off)") {
-            CascadeColumns.columns($0)
-        },
-        File("cascade_assets.csv", rows: "one per scenario and asset its liquidations sold: cascade.csv's order, then assets.csv's") {
-            CascadeAssetColumns.columns($0)
-        },
-        File("backtest.csv", rows: "one per backtest day, oldest first (only the header when the backtest is skipped)") {
-            BacktestDayColumns.columns($0)
-        },
+        File("accounts.csv", rows: "one per account, in positions.csv order", { AccountColumns.columns($0) },
+             rowList: { r in let order = r.accounts.inFileOrder; return .init(count: order.count) { order[$0] } }),
+        File("holdings.csv", rows: "one per (account, asset) held, then per asset the account only buys",
+             { HoldingColumns.columns($0) },
+             rowList: { r in let index = HoldingColumns.rowIndex(r); return .init(count: index.account.count) { index[$0] } }),
+        File("stress.csv", rows: "one per stress scenario: scenarios.csv, then the historical replays",
+             { StressColumns.columns($0) }, rowList: { .init(indices: $0.stress.scenarios.count) }),
+        File("cascade.csv", rows: "one per stress scenario, stress.csv's order (not written with cascade=off)",
+             { CascadeColumns.columns($0) }, rowList: { $0.cascade.ran ? .init(indices: $0.cascade.scenarios.count) : nil }),
+        File("cascade_assets.csv", rows: "one per scenario and asset its liquidations sold: cascade.csv's order, then assets.csv's",
+             { CascadeAssetColumns.columns($0) }, rowList: { $0.cascade.ran ? .init(indices: $0.cascade.assets.count) : nil }),
+        File("backtest.csv", rows: "one per backtest day, oldest first (only the header when the backtest is skipped)",
+             { BacktestDayColumns.columns($0) }, rowList: { .init(indices: $0.backtest.days) }),
+        File("changes.csv", rows: "one per account of this run, in positions.csv order, then one per account closed since "
+             + "the previous stored run of the book, in that run's order (written only when the results store holds one)",
+             { ChangesColumns.columns($0) }, rowList: { r in r.changes.map { .init(indices: $0.accounts.count) } }),
     ]
 
     /// Every unit a column may declare, with what it means.
@@ -102,5 +108,5 @@ public enum ColumnReference {
     ]
 
     /// A table cell: `|` escaped.
-    static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+    public static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
 }

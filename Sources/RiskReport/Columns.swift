@@ -7,7 +7,7 @@ public enum Cell: Sendable {
     /// A number in shortest round-trip form; NaN is written as an empty cell.
     case number(Double)
     case integer(Int)
-    /// A text cell (neutralised and quoted as SPEC §4 says).
+    /// A text cell (neutralised and quoted as METHODOLOGY "Outputs" says).
     case text(String)
     /// Not computed (a capability not run, or undefined for this row).
     case empty

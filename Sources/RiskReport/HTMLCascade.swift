@@ -2,7 +2,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// The "Liquidation cascades" section of report.html (SPEC §3.8): per scenario, the liquidations and bad debt
+/// The "Liquidation cascades" section of report.html (METHODOLOGY "Liquidation cascades under stress"): per scenario, the liquidations and bad debt
 /// without the cascade, with it, and with it after the recommended rebalancing; the assets whose prices the
 /// liquidation sales moved most.
 extension HTMLReport {

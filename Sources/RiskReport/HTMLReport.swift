@@ -3,7 +3,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// report.html (SPEC §4): one self-contained page for a person — inline CSS and inline SVG charts, no scripts, no
+/// report.html (METHODOLOGY "Outputs"): one self-contained page for a person — inline CSS and inline SVG charts, no scripts, no
 /// fonts, nothing fetched (a Content-Security-Policy forbids it). Every section is always present; a section whose
 /// data this run did not produce says so. Numbers are rounded for reading; the CSV and JSON files keep full
 /// precision. All user text (account ids, tickers, scenario names, warnings, paths, config text) is escaped with
@@ -13,6 +13,7 @@ public enum HTMLReport {
     /// The page's sections in order: (anchor id, heading).
     public static let sections: [(id: String, title: String)] = [
         ("headline", "Headline"),
+        ("changes", "Changes since the previous run"),
         ("status", "Account status today and under stress"),
         ("health", "Health factors"),
         ("riskiest", "Riskiest accounts"),
@@ -36,15 +37,11 @@ public enum HTMLReport {
     public static func render(_ r: RunResult, inputChecksums: [(String, String)], wallSeconds: Double) -> String {
         let figures = HTMLReportFigures(r)
         var page = Page()
-        page.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        page.append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n")
-        page.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        page.append("<link rel=\"icon\" href=\"data:,\">\n")
-        page.append("<title>Ballast risk report — \(HTML.escape(r.asOfDate))</title>\n")
-        page.append("<style>\n\(stylesheet)</style>\n</head>\n<body>\n")
+        page.head(title: "Ballast risk report — \(HTML.escape(r.asOfDate))")
         header(r, into: &page)
         page.append("<main>\n")
         headline(r, figures, into: &page)
+        changes(r, into: &page)
         status(r, figures, into: &page)
         health(r, figures, into: &page)
         riskiest(r, into: &page)
@@ -326,7 +323,7 @@ public enum HTMLReport {
     static func rebalancing(_ r: RunResult, _ f: HTMLReportFigures, into page: inout Page) {
         let c = r.config, rb = r.rebalancing
         page.open("rebalancing", lead: "Net collateral bought and sold per asset by the optimized rebalancing of "
-            + "the accounts in scope (SPEC §3.6).")
+            + "the accounts in scope (see docs/METHODOLOGY.md, \"Rebalancing\").")
         guard c.rebalance != .none, rb.inScope > 0 else {
             page.note("<strong>Not computed in this run.</strong> "
                 + (c.rebalance == .none ? "Rebalancing is switched off (rebalance = none)."
@@ -451,6 +448,17 @@ public enum HTMLReport {
         init() { text.reserveCapacity(1 << 18) }
 
         mutating func append(_ s: String) { text += s }
+
+        /// The document up to `<body>`: charset, the Content-Security-Policy (no scripts, nothing fetched), viewport,
+        /// `title` (HTML, already escaped) and the stylesheet.
+        mutating func head(title: String) {
+            append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n")
+            append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            append("<link rel=\"icon\" href=\"data:,\">\n")
+            append("<title>\(title)</title>\n")
+            append("<style>\n\(HTMLReport.stylesheet)</style>\n</head>\n<body>\n")
+        }
 
         /// Opens section `id` with its heading and an optional lead paragraph (`lead` is HTML, already escaped).
         mutating func open(_ id: String, lead: String?) {

@@ -26,7 +26,7 @@ public enum HTML {
     }
 
     /// An account id, asset ticker or scenario name as the report shows it: neutralised like the CSV cells
-    /// (SPEC §4: a leading `=`, `+`, `-` or `@` gets a `'`, so a table pasted into a spreadsheet runs no formula
+    /// (METHODOLOGY "Outputs": a leading `=`, `+`, `-` or `@` gets a `'`, so a table pasted into a spreadsheet runs no formula
     /// and the id reads the same as in accounts.csv), then escaped.
     public static func name(_ text: String) -> String { escape(CSVText.neutralised(text)) }
 

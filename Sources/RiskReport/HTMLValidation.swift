@@ -3,7 +3,7 @@ import RiskModel
 import RiskPipeline
 
 /// The "Model validation" section of report.html: how the parametric and historical VaR forecasts held up over the
-/// backtest days, for the book and for every account (SPEC §3.7).
+/// backtest days, for the book and for every account (METHODOLOGY "VaR backtesting").
 extension HTMLReport {
     /// Rows of the "days with the most exceptions" and "accounts with the most exceptions" tables.
     static let validationDays = 10

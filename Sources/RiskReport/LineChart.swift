@@ -21,11 +21,13 @@ struct LineChart {
     var valueTitle: String
     var width: Double = 1220
     var plotHeight: Double = 260
+    /// Room right of the plot (pixels), for the last date label centred on the last day.
+    var rightMargin: Double = 20
     /// Date labels along the bottom, at most this many.
     static let dayLabels = 8
 
     func render(label: String) -> String {
-        let left = 78.0, right = 20.0, top = 34.0
+        let left = 78.0, right = rightMargin, top = 34.0
         let plotWidth = width - left - right
         var svg = SVGCanvas(width: width, height: top + plotHeight + 50)
         svg.legend(series.map { ChartSeries(name: $0.name, color: $0.color) }, x: left, y: 16)

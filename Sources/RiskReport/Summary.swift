@@ -6,7 +6,7 @@ import RiskMetrics
 import RiskModel
 import RiskPipeline
 
-/// summary.json (SPEC §4): run metadata, book totals, status counts, riskiest accounts, warnings.
+/// summary.json (METHODOLOGY "Outputs"): run metadata, book totals, status counts, riskiest accounts, warnings.
 /// `not_computed` lists the figures a run skipped (empty today: every figure is computed).
 public enum SummaryReport {
     public static let riskiestCount = BookFigures.riskiestCount
@@ -77,6 +77,7 @@ public enum SummaryReport {
             ("rebalance", rebalanceJSON(r)),
             ("backtest", backtestJSON(r.backtest)),
             ("cascade", cascadeJSON(r)),
+            ("changes", r.changes.map(changesJSON) ?? .null),
             ("not_computed", .array([])),
             ("warnings", .array(r.warnings.map(JSONValue.string))),
         ])
@@ -159,7 +160,7 @@ public enum SummaryReport {
         }
     }
 
-    static func configJSON(_ c: RiskConfig) -> JSONValue {
+    public static func configJSON(_ c: RiskConfig) -> JSONValue {
         .object(c.effectiveEntries.map { entry in
             let value: JSONValue
             switch entry.value {
@@ -212,8 +213,9 @@ public enum ReportWriter {
         }
     }
 
-    /// Renders accounts.csv, holdings.csv, stress.csv, summary.json and report.html into `destination`; returns the run's
-    /// phase timings including the report phase.
+    /// Renders accounts.csv, holdings.csv, stress.csv, backtest.csv, cascade.csv and cascade_assets.csv (when the
+    /// cascade ran), changes.csv (when `changes` is set), summary.json and report.html into `destination`; returns the
+    /// run's phase timings including the report phase.
     @discardableResult
     public static func write(_ result: RunResult, to destination: URL, runStarted: DispatchTime) throws(Failure) -> PhaseTimings {
         var r = result
@@ -228,6 +230,9 @@ public enum ReportWriter {
             if r.cascade.ran {
                 try folder.write(CascadeColumns.render(r), to: "cascade.csv")
                 try folder.write(CascadeAssetColumns.render(r), to: "cascade_assets.csv")
+            }
+            if let changes = r.changes {
+                try folder.stream(to: "changes.csv") { write in try ChangesColumns.write(changes, workers: r.threads, to: write) }
             }
             let sums = SummaryReport.checksums(of: r.input)
             let now = DispatchTime.now()

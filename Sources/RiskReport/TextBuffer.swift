@@ -7,7 +7,7 @@ struct TextBuffer {
     mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
     mutating func append(byte: UInt8) { bytes.append(byte) }
 
-    /// A number in shortest round-trip form (SPEC §4: no rounding); NaN and infinities as an empty cell.
+    /// A number in shortest round-trip form (METHODOLOGY "Outputs": no rounding); NaN and infinities as an empty cell.
     mutating func append(number x: Double) {
         guard x.isFinite else { return }
         append(x.description)
@@ -33,7 +33,7 @@ struct TextBuffer {
     }
 }
 
-/// SPEC §4 text-cell rules shared by every CSV writer.
+/// METHODOLOGY "Outputs" text-cell rules shared by every CSV writer.
 public enum CSVText {
     /// `'` + text when the text starts with `=`, `+`, `-` or `@` (a spreadsheet formula); otherwise the text.
     public static func neutralised(_ text: String) -> String {

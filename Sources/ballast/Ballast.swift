@@ -8,6 +8,7 @@ import RiskModel
 import RiskPipeline
 import OutputFolder
 import RiskReport
+import RunMetrics
 import Sharding
 
 /// The command line: maps options to a configuration, calls the pipeline, picks the writers. No risk logic here.
@@ -20,7 +21,7 @@ struct Ballast: ParsableCommand {
             2 bad usage or bad input (one line per problem on stderr).
             """,
         version: EngineVersion.current,
-        subcommands: [Run.self, Merge.self, Generate.self, Validate.self]
+        subcommands: [Run.self, Merge.self, Generate.self, Validate.self, History.self, Diff.self]
     )
 }
 
@@ -64,11 +65,27 @@ extension Ballast {
             valueName: "I/N"))
         var shard: String?
 
+        @Option(name: .long, help: ArgumentHelp("Also store the run in a results store (overrides the config key store): "
+                                                + "\(StoreLocation.acceptedForms).", valueName: "URL"))
+        var store: String?
+
+        @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+            "Write the run's figures in the Prometheus text format to this file (atomically), for node_exporter's textfile collector.",
+            valueName: "PATH"))
+        var metricsFile: String?
+
         func validate() throws {
             try ThreadOption.check(threads)
             if let shard, ShardSpec(shard) == nil {
                 throw ValidationError("--shard must be I/N with 0 ≤ I < N ≤ \(Limits.shardCount.upperBound), "
                                       + "e.g. --shard 0/4 (got \"\(shard)\")")
+            }
+            if shard != nil, store != nil || metricsFile != nil || book.overrides.contains(where: { $0.hasPrefix("store=") }) {
+                // A shard's part.json keeps its --set texts, and a store URL may hold a password.
+                throw ValidationError("--store, --set store=… and --metrics-file concern a whole run: give them without --shard")
+            }
+            if let metricsFile {
+                do { try RunMetricsFile.preflight(path: metricsFile) } catch { throw ValidationError("\(error)") }
             }
         }
 
@@ -77,9 +94,14 @@ extension Ballast {
             let started = DispatchTime.now()
             let progress = ConsoleProgress.make(quiet: quiet)
             let logger = Console.logger(quiet: quiet)
-            let result: RunResult
+            var result: RunResult
             var options = book.runOptions(threads: threads)
             options.shard = shard.flatMap { ShardSpec($0) }
+            if let store { options.overrides.append("store=\(store)") }
+            // A store named on the command line is opened before the run, so a wrong URL or an unreachable server
+            // fails at once; one from the config file is opened once the config is read.
+            let namedStore = try store.flatMap { try? StoreLocation(parsing: $0) }.map(StoreStep.open)
+            defer { namedStore?.close() }
             do {
                 result = try RiskPipeline.run(options, progress: progress)
             } catch {
@@ -105,6 +127,10 @@ extension Ballast {
                 logger.info("done: shard \(spec), \(result.book.accountCount) of \(result.input.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s → \(out)/ (merge the parts with `ballast merge`)")
                 return
             }
+            let configuredStore = namedStore == nil ? try result.config.store.map(StoreStep.open) : nil
+            defer { configuredStore?.close() }
+            let resultStore = namedStore ?? configuredStore
+            if let resultStore { try StoreStep.attachChanges(to: &result, store: resultStore, progress: progress) }
             progress.begin(.report, detail: "writing \(out)/")
             let timings: PhaseTimings
             do {
@@ -113,12 +139,26 @@ extension Ballast {
                 Console.fail(progress, ["ballast: \(error)"])
                 throw ExitCode(1)
             }
-            guard let seconds = Console.finish(progress, logger: logger, quiet: quiet, warnings: result.warnings,
-                                               started: started) else { return }
+            let seconds = Console.finish(progress, logger: logger, quiet: quiet, warnings: result.warnings, started: started)
+            if let resultStore { try StoreStep.write(result, out: out, store: resultStore, logger: logger, quiet: quiet) }
+            if let metricsFile { try writeMetrics(result, timings: timings, started: started, to: metricsFile) }
+            guard let seconds else { return }
             let phases = Phase.summaryOrder.compactMap { phase in
                 timings.seconds[phase].map { "\(phase.rawValue) \(String(format: "%.2f", $0))" }
             }.joined(separator: ", ")
             logger.info("done: \(result.book.accountCount) accounts in \(String(format: "%.2f", seconds)) s (\(phases)) → \(out)/")
+        }
+
+        /// The run's metrics file, after the report (and the store): its wall time runs to now.
+        func writeMetrics(_ result: RunResult, timings: PhaseTimings, started: DispatchTime, to path: String) throws {
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            do {
+                try RunMetricsFile.write(result: result, bookName: result.input.bookName, wallSeconds: wall,
+                                         finishedAt: Date(), timings: timings, to: path)
+            } catch {
+                Console.printErrors(["ballast: \(error); the report in \(out)/ is complete"])
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -286,7 +326,7 @@ enum Console {
     }
 }
 
-/// Entry point: usage errors exit 2 (SPEC §1), not ArgumentParser's default 64.
+/// Entry point: usage errors exit 2 (the README, "Other commands"), not ArgumentParser's default 64.
 @main
 enum Main {
     static func main() {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RiskPipeline
 
-/// Progress on stderr (SPEC §1): a bar with phase names and counts when stderr is a terminal, plain log lines
+/// Progress on stderr (the README, "Other commands"): a bar with phase names and counts when stderr is a terminal, plain log lines
 /// (swift-log) otherwise, nothing with `--quiet`.
 enum ConsoleProgress {
     static func make(quiet: Bool) -> any RunProgress {

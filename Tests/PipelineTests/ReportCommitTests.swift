@@ -216,7 +216,7 @@ import Testing
         let base = try CLI.temporaryDirectory("commit-concurrent")
         let out = base.appendingPathComponent("report")
         let book = Self.smallBook.path
-        let other = try Self.start(["run", book, "--out", out.path])
+        let other = try CLI.start(["run", book, "--out", out.path])
         let outcome = try CLI.run(["run", book, "--out", out.path])
         other.waitUntilExit()
         #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -235,7 +235,7 @@ import Testing
         for (signal, status) in [(SIGTERM, Int32(143)), (SIGINT, 130)] {
             var interrupted = false
             for _ in 0 ..< 4 where !interrupted {
-                let run = try Self.start(["run", Self.largerBook.path, "--out", out.path, "--quiet"])
+                let run = try CLI.start(["run", Self.largerBook.path, "--out", out.path, "--quiet"])
                 // Signal as soon as the staging folder exists (its report phase is under way).
                 if Self.waitForStaging(in: base, of: run) { kill(run.processIdentifier, signal) }
                 run.waitUntilExit()
@@ -255,7 +255,7 @@ import Testing
         #expect(try Self.run(out.path, book: Self.largerBook).status == 0)
         var generator = SystemRandomNumberGenerator()
         for _ in 0 ..< 10 {
-            let run = try Self.start(["run", Self.largerBook.path, "--out", out.path, "--quiet"])
+            let run = try CLI.start(["run", Self.largerBook.path, "--out", out.path, "--quiet"])
             if Self.waitForStaging(in: base, of: run) {
                 usleep(UInt32.random(in: 0 ..< 200_000, using: &generator))  // somewhere in writing or committing
             }
@@ -270,16 +270,6 @@ import Testing
         #expect(left == ["report"], "\(left)")
     }
 
-    /// Starts `ballast ARGS` without waiting (output discarded).
-    static func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = CLI.executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
 
     /// Polls `base` until a `.NAME.tmp-PID` of `process` appears (true) or it exits or 10 s pass (false).
     static func waitForStaging(in base: URL, of process: Process) -> Bool {

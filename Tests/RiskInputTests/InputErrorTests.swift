@@ -224,8 +224,8 @@ import Testing
             "config.yaml:3: unknown config key \"windw\" (known keys: confidence, horizon_days, window, covariance, "
                 + "ewma_lambda, allow_short_history, mc_paths, mc_seed, mc_distribution, mc_dof, haircut_model, "
                 + "liquidation_days, participation, liquidation_ratio, margin_call_ratio, target_ratio, settlement_asset, "
-                + "rebalance, objective, cost_aversion, backtest_days, cascade, liquidation_penalty, close_factor, "
-                + "impact_coefficient, cascade_max_rounds, historical_scenarios)",
+                + "rebalance, objective, cost_aversion, as_of, backtest_days, cascade, liquidation_penalty, close_factor, "
+                + "impact_coefficient, cascade_max_rounds, book_name, store, historical_scenarios)",
         ])
     }
 
@@ -266,8 +266,8 @@ import Testing
             "--set colour=blue: unknown config key \"colour\" (known keys: confidence, horizon_days, window, covariance, "
                 + "ewma_lambda, allow_short_history, mc_paths, mc_seed, mc_distribution, mc_dof, haircut_model, "
                 + "liquidation_days, participation, liquidation_ratio, margin_call_ratio, target_ratio, settlement_asset, "
-                + "rebalance, objective, cost_aversion, backtest_days, cascade, liquidation_penalty, close_factor, "
-                + "impact_coefficient, cascade_max_rounds, historical_scenarios)",
+                + "rebalance, objective, cost_aversion, as_of, backtest_days, cascade, liquidation_penalty, close_factor, "
+                + "impact_coefficient, cascade_max_rounds, book_name, store, historical_scenarios)",
             "--set historical_scenarios.x=2020-01-01: historical_scenarios.x: \"2020-01-01\" is not valid; "
                 + "expected START..END with ISO dates, e.g. 2020-03-11..2020-03-13",
         ])

@@ -1,15 +1,15 @@
 import Foundation
 
-/// Runs the built `ballast` executable, as a user would.
-enum CLI {
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+/// Test support shared by the test targets: runs the built `ballast` executable, as a user would.
+public enum CLI {
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
     /// The `ballast` binary next to the test bundle (SwiftPM builds it because the test target depends on it).
-    static let executable: URL = {
+    public static let executable: URL = {
         var candidates: [URL] = []
         let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         candidates.append(argv0.deletingLastPathComponent())
@@ -30,7 +30,7 @@ enum CLI {
     }()
 
     /// Runs `ballast ARGS` in `directory` and waits.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Outcome {
+    public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -47,8 +47,19 @@ enum CLI {
                        stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Starts `ballast ARGS` without waiting (output discarded).
+    public static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// A fresh temporary directory.
-    static func temporaryDirectory(_ name: String) throws -> URL {
+    public static func temporaryDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("ballast-tests-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -58,15 +69,15 @@ enum CLI {
 
 /// A minimal CSV reader for the tests' independent checks (the generated files and reports quote only when
 /// a cell holds a comma or quote).
-enum SimpleCSV {
-    static func read(_ url: URL) throws -> (header: [String], rows: [[String]]) {
+public enum SimpleCSV {
+    public static func read(_ url: URL) throws -> (header: [String], rows: [[String]]) {
         let text = try String(contentsOf: url, encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let header = split(lines.removeFirst())
         return (header, lines.map(split))
     }
 
-    static func split(_ line: String) -> [String] {
+    public static func split(_ line: String) -> [String] {
         var cells: [String] = []
         var cell = ""
         var quoted = false
@@ -101,7 +112,7 @@ enum SimpleCSV {
     }
 
     /// Rows as dictionaries keyed by header names.
-    static func records(_ url: URL) throws -> [[String: String]] {
+    public static func records(_ url: URL) throws -> [[String: String]] {
         let (header, rows) = try read(url)
         return rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
     }
