@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import RiskPipeline
 import RiskReport
 
@@ -51,6 +53,25 @@ public enum RunHistory {
             throw .notFound("diff needs two stored runs of book \(bookName); the store holds \(ofBook.count)")
         }
         return (ofBook[ofBook.count - 2], ofBook[ofBook.count - 1])
+    }
+
+    /// The snapshots of `runs`, each read over its own connection (`open()` makes one per run) at the same time:
+    /// a diff waits for the slower read, not the sum.
+    public static func snapshots(of runs: [StoredRun],
+                                 open: @Sendable () throws(StoreError) -> any ResultStore) throws(StoreError) -> [RunSnapshot] {
+        let results = Mutex<[Result<RunSnapshot, StoreError>?]>(Array(repeating: nil, count: runs.count))
+        DispatchQueue.concurrentPerform(iterations: runs.count) { i in
+            let result: Result<RunSnapshot, StoreError>
+            do throws(StoreError) {
+                let store = try open()
+                defer { store.close() }
+                result = .success(try store.snapshot(run: runs[i].id))
+            } catch {
+                result = .failure(error)
+            }
+            results.withLock { $0[i] = result }
+        }
+        return try results.withLock { $0 }.map { result throws(StoreError) -> RunSnapshot in try result!.get() }
     }
 
     /// The book a command means: the one named (which must have stored runs), else the store's only book.

@@ -13,14 +13,15 @@ struct StoreOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Results store: \(StoreLocation.acceptedForms).", valueName: "URL"))
     var store: String
 
-    /// Opens the store; a bad URL is a usage error (exit 2), an unreachable store exit 1.
-    func open() throws -> any ResultStore {
-        let location: StoreLocation
-        do { location = try StoreLocation(parsing: store) } catch {
+    /// The parsed URL; a bad one is a usage error (exit 2).
+    func location() throws -> StoreLocation {
+        do { return try StoreLocation(parsing: store) } catch {
             throw ValidationError("--store \(StoreLocation.redacting(store)): expected \(error.expected)")
         }
-        return try StoreStep.open(location)
     }
+
+    /// Opens the store; an unreachable store is exit 1.
+    func open() throws -> any ResultStore { try StoreStep.open(try location()) }
 }
 
 /// The run's steps with a store: open it, compare with the previous stored run, store the run after its report.
@@ -130,15 +131,17 @@ extension Ballast {
 
         func run() throws {
             try Console.preflight(out, inputs: [], quiet: true)
-            let opened = try store.open()
+            let location = try store.location()
+            let opened = try StoreStep.open(location)
             defer { opened.close() }
             let changes: RunChanges
             do {
                 let pair = try RunHistory.diffPair(store: opened, book: book, first: runs.first, second: runs.last)
                 let history = try opened.runs(book: pair.after.bookName)
-                changes = RunChanges.compare(before: try opened.snapshot(run: pair.before.id),
-                                             after: try opened.snapshot(run: pair.after.id), history: history,
-                                             workers: threads)
+                let both = try RunHistory.snapshots(of: [pair.before, pair.after]) { () throws(StoreError) in
+                    try ResultStores.open(location)
+                }
+                changes = RunChanges.compare(before: both[0], after: both[1], history: history, workers: threads)
             } catch {
                 Console.printErrors(["ballast diff: \(error)"])
                 if case .notFound = error { throw ExitCode(2) }
