@@ -90,15 +90,8 @@ struct PostgresStoreTests {
         defer { store.close() }
         #expect(try store.schemaVersion() == StoreSchema.currentVersion)
         let id = try RunHistory.store(result, bookName: "alpha", reportFolder: report, into: store)
-        let files = try FileManager.default.contentsOfDirectory(atPath: report.path).filter { $0.hasSuffix(".csv") }
-        #expect(Set(files) == Set(ColumnReference.files.map(\.name)).subtracting(result.changes == nil ? ["changes.csv"] : []))
-        for file in files {
-            let bytes = [UInt8](try Data(contentsOf: report.appendingPathComponent(file)))
-            let header = SimpleCSV.split(String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self))
-            let table = try #require(try store.table(String(file.dropLast(4)), run: id), "\(file) stored")
-            let back = StoreFixtures.csv(columns: header, rows: StoreFixtures.select(table, columns: header))
-            #expect(back == bytes, "\(file) read back from PostgreSQL")
-            #expect(table.columns == header, "\(file): the table's columns are the file's, in order")
+        for (file, columns) in try StoreFixtures.expectTablesReadBack(store: store, run: id, report: report, result: result) {
+            #expect(columns.stored == columns.header, "\(file): the table's columns are the file's, in order")
         }
         let runs = try store.runs(book: "alpha")
         #expect(runs.count == 1 && runs[0].id == id && runs[0].asOf == result.asOfDate && runs[0].bookName == "alpha")

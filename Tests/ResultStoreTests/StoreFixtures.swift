@@ -5,6 +5,7 @@ import ResultStore
 import RiskPipeline
 import RiskReport
 import TestSupport
+import Testing
 
 /// Small generated books, their runs and reports, for the store tests.
 enum StoreFixtures {
@@ -35,6 +36,25 @@ enum StoreFixtures {
             Column<[Cell]>(columns[c], unit: "", meaning: "") { $0[c] }
         }
         return CSVWriter.render(columns: declared, rows: rows)
+    }
+
+    /// Every CSV file of `report` equals, byte for byte, its table of run `id` read back from `store` and rendered
+    /// by the report's CSV writer; returns the files' headers by file name.
+    @discardableResult
+    static func expectTablesReadBack(store: any ResultStore, run id: Int64, report: URL,
+                                     result: RunResult) throws -> [String: (header: [String], stored: [String])] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: report.path).filter { $0.hasSuffix(".csv") }
+        let written = Set(ColumnReference.files.map(\.name)).subtracting(result.changes == nil ? ["changes.csv"] : [])
+        #expect(Set(files) == written)
+        var headers: [String: (header: [String], stored: [String])] = [:]
+        for file in files {
+            let bytes = [UInt8](try Data(contentsOf: report.appendingPathComponent(file)))
+            let header = SimpleCSV.split(String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self))
+            let table = try #require(try store.table(String(file.dropLast(4)), run: id), "\(file) stored")
+            #expect(csv(columns: header, rows: select(table, columns: header)) == bytes, "\(file) read back from the store")
+            headers[file] = (header, table.columns)
+        }
+        return headers
     }
 
     /// A stored table restricted to `columns` (the CSV file's header), in that order.
