@@ -46,7 +46,7 @@ extension Ballast {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The nightly run: compute every account's risk and write the report.",
-            discussion: "Writes accounts.csv, holdings.csv, stress.csv and summary.json into --out, atomically."
+            discussion: "Writes the report (the CSV files, summary.json, report.html) into --out, atomically; with --store, then stores the run."
         )
 
         @OptionGroup var book: BookOptions
