@@ -20,11 +20,29 @@ public final class SQLiteStore: ResultStore {
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
         configuration.label = "ballast-store"
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            try Self.migrator(upTo: StoreSchema.currentVersion).migrate(queue)
-        } catch {
-            throw .open("\(path): \(Self.reason(error))")
+        queue = try Self.openMigrated(path: path, configuration: configuration)
+    }
+
+    /// Attempts at opening and migrating a store that other processes open at the same moment, and the pause between
+    /// them (seconds).
+    static let openAttempts = 200
+    static let openRetryPause: TimeInterval = 0.05
+
+    /// Opens the file and migrates it. Two processes creating or migrating one store at once can collide (the second
+    /// reads "not migrated" before the first commits, then finds the tables there, or cannot upgrade its read lock):
+    /// the loser tries again, and then finds the migrations applied.
+    static func openMigrated(path: String, configuration: Configuration) throws(StoreError) -> DatabaseQueue {
+        var attempt = 1
+        while true {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                try migrator(upTo: StoreSchema.currentVersion).migrate(queue)
+                return queue
+            } catch {
+                guard attempt < openAttempts else { throw .open("\(path): \(reason(error))") }
+                attempt += 1
+                Thread.sleep(forTimeInterval: openRetryPause)
+            }
         }
     }
 

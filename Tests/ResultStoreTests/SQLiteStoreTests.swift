@@ -1,9 +1,11 @@
+import Dispatch
 import Foundation
 import GRDB
 @testable import ResultStore
 import RiskPipeline
 import RiskReport
 import TestSupport
+import Synchronization
 import Testing
 
 @Suite(.serialized) struct SQLiteStoreTests {
@@ -80,6 +82,22 @@ import Testing
         let (result, report) = try StoreFixtures.runAndReport(try StoreFixtures.book("new"))
         let id = try RunHistory.store(result, bookName: "new", reportFolder: report, into: store)
         #expect(try store.runs(book: nil).map(\.id).sorted() == [1, id])
+    }
+
+    /// Stores opened on one new file from several threads at once (as runs started together do) all open, migrated.
+    @Test func storesOpenedTogetherAllMigrate() throws {
+        for _ in 0 ..< 3 {
+            let path = try StoreFixtures.sqlitePath()
+            let versions = Mutex<[Int]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                let version = (try? SQLiteStore(path: path)).flatMap { store in
+                    defer { store.close() }
+                    return try? store.schemaVersion()
+                } ?? -1
+                versions.withLock { $0.append(version) }
+            }
+            #expect(versions.withLock { $0 } == Array(repeating: StoreSchema.currentVersion, count: 4))
+        }
     }
 
     /// The previous run of a book: the latest on or before the as-of date, ties by the later id; none before.

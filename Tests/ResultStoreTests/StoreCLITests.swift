@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import GRDB
 import TestSupport
+import Synchronization
 import Testing
 
 /// The store through the command line, as a risk team runs it.
@@ -47,19 +49,23 @@ import Testing
         #expect(diff.status == 2 && diff.stderr.contains("holds no runs yet"))
     }
 
-    /// Two runs storing into one SQLite file at the same time both land.
-    @Test func twoRunsAtOnceBothLand() throws {
+    /// Three runs opening and storing into one new SQLite file at the same time all land.
+    @Test func runsAtOnceAllLand() throws {
         let book = try StoreFixtures.book("together", accounts: 3000)
         let base = try CLI.temporaryDirectory("store-concurrent")
         let store = "sqlite:" + base.appendingPathComponent("runs.sqlite").path
-        let runs = try (0 ..< 2).map { k in
-            try CLI.start(["run", book.path, "--out", base.appendingPathComponent("r\(k)").path, "--quiet", "--store", store])
+        let outcomes = Mutex<[CLI.Outcome?]>([nil, nil, nil])
+        DispatchQueue.concurrentPerform(iterations: 3) { k in
+            let outcome = try? CLI.run(["run", book.path, "--out", base.appendingPathComponent("r\(k)").path, "--quiet",
+                                        "--store", store])
+            outcomes.withLock { $0[k] = outcome }
         }
-        for run in runs { run.waitUntilExit() }
-        #expect(runs.allSatisfy { $0.terminationStatus == 0 })
+        for outcome in outcomes.withLock({ $0 }) {
+            #expect(outcome?.status == 0, "\(outcome?.stderr ?? "not started")")
+        }
         let json = try CLI.run(["history", "--store", store, "--json"])
         let listed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
-        #expect(listed?.count == 2)
+        #expect(listed?.count == 3)
         #expect(listed?.allSatisfy { ($0["accounts"] as? Int) == 3000 } == true)
     }
 
