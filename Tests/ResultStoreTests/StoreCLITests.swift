@@ -109,6 +109,27 @@ import Testing
         #expect(attempts > 0, "at least one run was killed after its report")
     }
 
+    /// A store that refuses the run (a trigger planted in it): exit 1 with the store's reason, the report complete in
+    /// --out, and nothing of the run in the store.
+    @Test func aFailedStoreKeepsTheReport() throws {
+        let book = try StoreFixtures.book("refused", accounts: 200)
+        let base = try CLI.temporaryDirectory("store-refused")
+        let path = base.appendingPathComponent("runs.sqlite").path
+        _ = try CLI.run(["history", "--store", "sqlite:" + path])  // creates and migrates the store
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'planted refusal'); END")
+        }
+        try queue.close()
+        let out = base.appendingPathComponent("report")
+        let run = try CLI.run(["run", book.path, "--out", out.path, "--quiet", "--store", "sqlite:" + path])
+        #expect(run.status == 1 && run.stderr.contains("planted refusal") && run.stderr.contains("report in"))
+        let records = try SimpleCSV.records(out.appendingPathComponent("accounts.csv"))
+        #expect(records.count == 200, "the report is complete")
+        let reader = try DatabaseQueue(path: path)
+        #expect(try reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") } == 0)
+    }
+
     /// A PostgreSQL password never reaches stderr: neither when the server is unreachable nor in config errors.
     @Test func aPasswordIsNeverPrinted() throws {
         let secret = "s3cret-Pw-9"
