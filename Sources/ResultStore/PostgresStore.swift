@@ -590,21 +590,44 @@ extension PostgresStore {
     /// (`array_agg` over the rows read in key order: decoding three arrays is ~10× faster than a row object per
     /// row). The row numbers come along to check the order; an empty table gives empty arrays. (Concrete types: a
     /// parameter-pack version crashed the async task allocator.)
-    static func columnArrays(_ table: String, _ expressions: [String], run id: Int64, on connection: PostgresConnection,
+    static func columnArrays(_ table: String, _ expressions: [String], run id: Int64, chunkRows: Int = arrayChunkRows,
+                             on connection: PostgresConnection,
                              logger: Logger) async throws -> (texts: [String], labels: [String], numbers: [Double]) {
         precondition(expressions.count == 3, "three columns: text, text, double precision")
+        var texts: [String] = [], labels: [String] = [], numbers: [Double] = []
+        var first = 0
+        while true {
+            let chunk = try await columnArrayChunk(table, expressions, run: id, rows: first ..< first + chunkRows,
+                                                   on: connection, logger: logger)
+            texts += chunk.texts
+            labels += chunk.labels
+            numbers += chunk.numbers
+            guard chunk.texts.count == chunkRows else { return (texts, labels, numbers) }
+            first += chunkRows
+        }
+    }
+
+    /// Rows per `array_agg` query: one array of a million-account book's holdings held the server and the decoder
+    /// on one huge value; chunks keep each array small and read in key order by the primary key.
+    static let arrayChunkRows = 1 << 17
+
+    /// Rows `rows` (row numbers) of the three columns; fewer rows at the end of the table.
+    static func columnArrayChunk(_ table: String, _ expressions: [String], run id: Int64, rows: Range<Int>,
+                                 on connection: PostgresConnection,
+                                 logger: Logger) async throws -> (texts: [String], labels: [String], numbers: [Double]) {
         let aggregates = ["row_no", "c0", "c1", "c2"].map { "array_agg(\($0))" }
         let selected = (["row_no"] + expressions.enumerated().map { "\($1) AS c\($0)" }).joined(separator: ", ")
         let sql = "SELECT \(aggregates.joined(separator: ", ")) FROM (SELECT \(selected) FROM \(StoreSchema.quoted(table)) "
-            + "WHERE run_id = \(id) ORDER BY row_no) AS t"
+            + "WHERE run_id = \(id) AND row_no >= \(rows.lowerBound) AND row_no < \(rows.upperBound) ORDER BY row_no) AS t"
         var iterator = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).makeAsyncIterator()
         guard let row = try await iterator.next() else { throw StoreError.read("\(table) of run \(id): no row") }
         while try await iterator.next() != nil {}
-        let (rows, texts, labels, numbers) = try row.decode(([Int]?, [String]?, [String]?, [Double]?).self)
-        guard rows == nil || rows == Array(0 ..< (rows?.count ?? 0)) else {
+        let (numbers, texts, labels, values) = try row.decode(([Int]?, [String]?, [String]?, [Double]?).self)
+        let count = numbers?.count ?? 0
+        guard numbers == nil || numbers == Array(rows.lowerBound ..< rows.lowerBound + count) else {
             throw StoreError.read("\(table) of run \(id): rows not read in order")
         }
-        return (texts ?? [], labels ?? [], numbers ?? [])
+        return (texts ?? [], labels ?? [], values ?? [])
     }
 
     static func single(_ rows: PostgresRowSequence) async throws -> Cell {

@@ -114,6 +114,32 @@ struct PostgresStoreTests {
     }
 
     /// The snapshot read back equals the snapshot of the run itself, bit for bit.
+    /// The column arrays read in chunks of any size (7 rows, the holdings of the first account or so; 1 row; more than
+    /// the table) equal the whole table read at once, in row order.
+    @Test func columnArraysReadInChunksEqualOneRead() throws {
+        let schema = Server.freshSchema()
+        defer { Server.drop(schema) }
+        let (result, report) = try StoreFixtures.runAndReport(try StoreFixtures.book("chunks"))
+        let store = try Server.store(schema)
+        defer { store.close() }
+        let id = try RunHistory.store(result, bookName: "chunks", reportFolder: report, into: store)
+        let logger = store.logger
+        let expressions = ["account", "asset", "COALESCE(quantity, 0)"]
+        let reads = try [7, 1, 1 << 20].map { chunk in
+            try store.perform(StoreError.read) { connection in
+                try await PostgresStore.columnArrays("holdings", expressions, run: id, chunkRows: chunk, on: connection,
+                                                     logger: logger)
+            }
+        }
+        let table = try #require(try store.table("holdings", run: id))
+        let quantity = try #require(table.columns.firstIndex(of: "quantity"))
+        let expected = table.rows.map { row -> Double in if case .number(let q) = row[quantity] { return q } else { return 0 } }
+        for read in reads {
+            #expect(read.numbers == expected && read.texts.count == table.rows.count)
+            #expect(read.texts == reads[2].texts && read.labels == reads[2].labels)
+        }
+    }
+
     @Test func aStoredSnapshotEqualsTheRunsOwn() throws {
         let schema = Server.freshSchema()
         defer { Server.drop(schema) }
