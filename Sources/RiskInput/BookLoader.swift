@@ -63,12 +63,7 @@ public enum BookLoader {
     ///   config, --set), at most 100 per file.
     public static func load(directory: URL, configFile: URL?, overrides: [String]) throws(InputErrors) -> LoadedBook {
         var warnings: [String] = []
-        let directoryDisplay = directory.relativePath
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
-            let problem = FileManager.default.fileExists(atPath: directory.path) ? "not a directory" : "book directory not found"
-            throw InputErrors(issues: [InputIssue(file: directoryDisplay, line: nil, message: problem)])
-        }
+        try checkDirectory(directory)
         func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
         func display(_ name: String) -> String { url(name).relativePath }
 
@@ -131,13 +126,7 @@ public enum BookLoader {
         let configLog = loadedConfig.log
         let overrideIssues = loadedConfig.overrideIssues
 
-        // Scenario names shared with a replay would make two rows of stress.csv with one name.
-        if let scenarios {
-            let replays = Set(config.historicalScenarios.map(\.name))
-            for name in scenarios.names where replays.contains(name) {
-                warnings.append("\(scenariosLog.file): scenario \(Show.name(name)) has the same name as a historical replay")
-            }
-        }
+        if let scenarios { warnings += replayNameClashes(scenarios, config: config, file: scenariosLog.file) }
 
         let issues = pricesLog.issues + assetsLog.issues + positionsLog.issues + scenariosLog.issues
             + configLog.issues + overrideIssues
@@ -148,6 +137,23 @@ public enum BookLoader {
         return LoadedBook(directory: directory, schedule: schedule, prices: history, book: book, scenarios: scenarios,
                           config: config, inputFiles: inputFiles, inputChecksums: checksums,
                           warnings: warnings + PriceJumps.warnings(history, schedule: schedule, file: pricesLog.file))
+    }
+
+    /// The book directory exists and is a directory; else one issue naming it.
+    static func checkDirectory(_ directory: URL) throws(InputErrors) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            let problem = FileManager.default.fileExists(atPath: directory.path) ? "not a directory" : "book directory not found"
+            throw InputErrors(issues: [InputIssue(file: directory.relativePath, line: nil, message: problem)])
+        }
+    }
+
+    /// Warnings for scenario names shared with a replay (they would make two rows of stress.csv with one name).
+    static func replayNameClashes(_ scenarios: ScenarioSet, config: RiskConfig, file: String) -> [String] {
+        let replays = Set(config.historicalScenarios.map(\.name))
+        return scenarios.names.filter { replays.contains($0) }.map {
+            "\(file): scenario \(Show.name($0)) has the same name as a historical replay"
+        }
     }
 }
 
