@@ -40,7 +40,7 @@ public enum HistoricalRiskCalculator {
                                                   confidence: config.confidence,
                                                   lossScale: config.horizonDays.squareRoot(), liquidationRatio: nil,
                                                   workers: workers, kernel: kernel)
-        risk.scenarioSeconds = Double(built.components.seconds) + Double(built.components.attoseconds) * 1e-18
+        risk.scenarioSeconds = built.seconds
         return risk
     }
 }

@@ -90,7 +90,7 @@ public enum MonteCarloRiskCalculator {
                                                   confidence: config.confidence, lossScale: 1,
                                                   liquidationRatio: config.liquidationRatio, workers: workers,
                                                   kernel: kernel)
-        risk.scenarioSeconds = Double(built.components.seconds) + Double(built.components.attoseconds) * 1e-18
+        risk.scenarioSeconds = built.seconds
         return risk
     }
 

@@ -9,9 +9,9 @@ import RiskModel
 //     breach_{a,s} = Σ_i b_{a,i}·(1 + G_{s,i}) < 0          (liquidatable at the horizon, METHODOLOGY "Parametric VaR and ES")
 //
 // computed over fixed blocks of accounts, with the same per-block dense/sparse kernel choice as
-// `ParametricRiskCalculator`. Memory stays bounded: G itself (n × S, shared read-only), and per worker one S-vector
-// of losses (sparse) or one (2·blockSize) × S product (dense), selected in place and reused — never an
-// accounts × scenarios matrix.
+// `ParametricRiskCalculator`. Memory stays bounded: G itself (n × S, shared read-only), and per worker the tail
+// candidates of a task's sparse accounts (`SparsePanelWorkspace`) or one (2·blockSize) × S product (dense),
+// selected in place and reused — never an accounts × scenarios matrix.
 
 /// Scenario-based (historical or Monte Carlo) VaR/ES per account and for the book, with the liquidation
 /// probability per account. Losses are positive USD.
@@ -72,7 +72,7 @@ public enum ScenarioLossCalculator {
 
     /// Dense: one dgemm per block, rows −e (and b for accounts with debt) scattered over all n assets, times G
     /// (n × S). Sparse: per account, its own k rows of G combined in registers (k multiply-adds per scenario, 2k
-    /// with debt).
+    /// with debt), panel by panel of paths over the sparse accounts of up to 8 blocks (`SparsePanelWorkspace`).
     public typealias Kernel = BlockKernel
 
     /// How many times more multiply-adds per second one-thread dgemm sustains than the sparse row-combination loop
@@ -80,6 +80,10 @@ public enum ScenarioLossCalculator {
     /// runs at about 23 G multiply-adds/s (46 GFLOP/s, AVX-512 OpenBLAS), the sparse loop at about 8 G/s in 256-bit
     /// AVX2 registers).
     public static let denseEfficiency = 3.0
+
+    /// Per-worker bytes of a task's sparse accounts: their tail candidates (what a task's size aims for) and
+    /// coefficient lists.
+    public static let sparseTaskBytes = 2 * SparsePanelWorkspace.taskCandidateBytes
 
     /// Computes every account's scenario VaR/ES (and liquidation probability when `liquidationRatio` is given).
     ///
@@ -108,6 +112,9 @@ public enum ScenarioLossCalculator {
         var blockSeconds = [Double](repeating: 0, count: blockCount)
         let job = LossJob(book: book, assessment: assessment, assets: n, scenarios: scenarios, tail: tail,
                           lossScale: lossScale, liquidationRatio: liquidationRatio, kernel: kernel)
+        let blocksPerTask = SparsePanelWorkspace.blocksPerTask(tail: tail, assets: n, scenarios: scenarios,
+                                                                blockSize: blockSize)
+        let taskCount = (blockCount + blocksPerTask - 1) / blocksPerTask
         BLASThreads.with(1) {
             valueAtRisk.withSharedOutput { varOut in
             shortfall.withSharedOutput { esOut in
@@ -117,18 +124,12 @@ public enum ScenarioLossCalculator {
             moves.elements.withUnsafeBufferPointer { g in
                 let movesView = ReadOnlyBuffer(g)
                 let outputs = LossOutputs(valueAtRisk: varOut, expectedShortfall: esOut, liquidationProbability: probabilityOut)
-                Parallel.forEachBlock(blockCount: blockCount, workers: workers,
-                                      makeWorkspace: { LossWorkspace(assets: n, scenarios: scenarios) }) { block, workspace in
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    let range = block * blockSize ..< min((block + 1) * blockSize, accounts)
-                    if job.useDense(range) {
-                        flopsOut[block] = workspace.denseBlock(job, accounts: range, moves: movesView.buffer, outputs)
-                    } else {
-                        workspace.sparseBlock(job, accounts: range, moves: movesView.buffer, outputs)
-                    }
-                    let elapsed = start.duration(to: clock.now).components
-                    secondsOut[block] = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+                let timings = BlockTimings(flops: flopsOut, seconds: secondsOut)
+                Parallel.forEachBlock(blockCount: taskCount, workers: workers, makeWorkspace: {
+                    LossWorkspace(assets: n, scenarios: scenarios, tail: tail, accountsPerTask: blocksPerTask * blockSize)
+                }) { task, workspace in
+                    let blocks = task * blocksPerTask ..< min((task + 1) * blocksPerTask, blockCount)
+                    workspace.task(job, blocks: blocks, moves: movesView.buffer, outputs, timings)
                 }
             }
             }
@@ -247,74 +248,54 @@ struct ReadOnlyBuffer: @unchecked Sendable {
     init(_ buffer: UnsafeBufferPointer<Double>) { self.buffer = buffer }
 }
 
-/// One worker's reusable buffers. Sparse blocks use `losses` (S) and the current account's coefficient lists (≤ n);
-/// the dense buffers ((2·blockSize) × n input, (2·blockSize) × S product) are allocated at the first dense block.
+/// Per block: the dense product's floating-point operations (−1 for a sparse block) and the worker-seconds spent
+/// on it (a task's sparse accounts are timed together and their seconds spread evenly over its sparse blocks).
+struct BlockTimings: Sendable {
+    let flops: SharedOutput<Double>
+    let seconds: SharedOutput<Double>
+}
+
+/// One worker's reusable buffers: the panel workspace of sparse accounts, and the dense buffers ((2·blockSize) × n
+/// input, (2·blockSize) × S product), allocated at the first dense block.
 struct LossWorkspace {
     let assets: Int
     let scenarios: Int
-    var losses: [Double]
-    /// Partial buffer sums of accounts with more than `scenarioRowGroup` holdings (S).
-    var scratch: [Double]
-    var offsets: [Int]
-    var lossCoefficients: [Double]
-    var bufferCoefficients: [Double]
+    var sparse: SparsePanelWorkspace
     var denseInput: [Double] = []
     var denseOutput: [Double] = []
     var debtRow: [Int]
 
-    init(assets: Int, scenarios: Int) {
+    init(assets: Int, scenarios: Int, tail: Int, accountsPerTask: Int) {
         self.assets = assets
         self.scenarios = scenarios
-        losses = [Double](repeating: 0, count: scenarios)
-        scratch = [Double](repeating: 0, count: scenarios)
-        offsets = [Int](repeating: 0, count: assets)
-        lossCoefficients = [Double](repeating: 0, count: assets)
-        bufferCoefficients = [Double](repeating: 0, count: assets)
+        sparse = SparsePanelWorkspace(assets: assets, scenarios: scenarios, tail: tail, accountsPerTask: accountsPerTask)
         debtRow = [Int](repeating: -1, count: ScenarioLossCalculator.blockSize)
     }
 
-    /// Sparse kernel: per account, L_s = −Σ_q e_q·G[j_q, s] (and the buffer Σ_q b_q·(1 + G[j_q, s])) from its own
-    /// rows of G only, then the tail selection on the S losses while they are still in the core's cache.
-    mutating func sparseBlock(_ job: LossJob, accounts: Range<Int>, moves: UnsafeBufferPointer<Double>,
-                              _ outputs: LossOutputs) {
-        let book = job.book, assessment = job.assessment
-        let scenarios = self.scenarios
-        for a in accounts where !assessment.invalid[a] {
-            let counting = job.countsBreaches(a)
-            var count = 0
-            var base = 0.0
-            for h in book.holdings(of: a) {
-                let e = assessment.exposure[h]
-                let b = counting ? ParametricRiskCalculator.bufferSensitivity(h, assessment, job.liquidationRatio!) : 0
-                base += b
-                guard e != 0 else { continue }   // a zero-quantity holding moves nothing (and has b = 0)
-                offsets[count] = Int(book.assetIndex[h]) * scenarios
-                lossCoefficients[count] = -e
-                bufferCoefficients[count] = b
-                count += 1
+    /// One task: its dense blocks one by one, then all the valid accounts of its sparse blocks together, panel by
+    /// panel (`SparsePanelWorkspace`).
+    mutating func task(_ job: LossJob, blocks: Range<Int>, moves: UnsafeBufferPointer<Double>, _ outputs: LossOutputs,
+                       _ timings: BlockTimings) {
+        let clock = ContinuousClock()
+        let blockSize = ScenarioLossCalculator.blockSize, accounts = job.book.accountCount
+        var sparseBlocks: [Int] = []
+        sparse.clear()
+        for block in blocks {
+            let range = block * blockSize ..< min((block + 1) * blockSize, accounts)
+            if job.useDense(range) {
+                let start = clock.now
+                timings.flops[block] = denseBlock(job, accounts: range, moves: moves, outputs)
+                timings.seconds[block] = start.duration(to: clock.now).seconds
+            } else {
+                sparseBlocks.append(block)
+                for a in range where !job.assessment.invalid[a] { sparse.add(a, job) }
             }
-            let breaches: Int? = offsets.withUnsafeBufferPointer { o in
-                lossCoefficients.withUnsafeBufferPointer { cl in
-                    bufferCoefficients.withUnsafeBufferPointer { cb in
-                        losses.withUnsafeMutableBufferPointer { out in
-                        scratch.withUnsafeMutableBufferPointer { partial in
-                            let rows = UnsafeBufferPointer(rebasing: o[0 ..< count])
-                            let lossRow = UnsafeBufferPointer(rebasing: cl[0 ..< count])
-                            if counting {
-                                return combineRowsCountingBreaches(
-                                    moves, scenarios: scenarios, offsets: rows, lossCoefficients: lossRow,
-                                    bufferCoefficients: UnsafeBufferPointer(rebasing: cb[0 ..< count]), base: base,
-                                    into: out, scratch: partial)
-                            }
-                            combineRows(moves, scenarios: scenarios, offsets: rows, lossCoefficients: lossRow, into: out)
-                            return nil
-                        }
-                        }
-                    }
-                }
-            }
-            losses.withUnsafeMutableBufferPointer { job.finish(a, losses: $0, breaches: breaches, outputs) }
         }
+        guard !sparseBlocks.isEmpty else { return }
+        let start = clock.now
+        sparse.compute(job, moves: moves, outputs)
+        let share = start.duration(to: clock.now).seconds / Double(sparseBlocks.count)
+        for block in sparseBlocks { timings.seconds[block] = share }
     }
 
     /// Dense kernel: rows 0 ..< m of the input hold −e of each account of the block (zero rows for invalid ones),
@@ -505,4 +486,9 @@ func combineRowsCountingBreaches(_ g: UnsafeBufferPointer<Double>, scenarios: In
         first = last
     }
     return count
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

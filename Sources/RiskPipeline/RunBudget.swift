@@ -46,7 +46,7 @@ public struct RunBudget: Sendable {
     public var estimatedBytes: Int {
         let n = assets, paths = config.monteCarloPaths, rows = 2 * ScenarioLossCalculator.blockSize
         let market = 8 * n * (config.window + 1) * 2 + 8 * n * n * Self.assetSquareMatrices
-        let perWorker = 8 * rows * (paths + config.window + n)
+        let perWorker = 8 * rows * (paths + config.window + n) + ScenarioLossCalculator.sparseTaskBytes
         let stress = 8 * (stressScenarios + 1) * (n + accounts / StressTester.blockSize * 8 + accounts)
         let cascade = config.cascade == .off ? 0
             : workers * accounts * Self.cascadeBytesPerAccountAndWorker + holdings * Self.cascadeBytesPerHolding

@@ -1,0 +1,148 @@
+import LinearAlgebra
+import RiskModel
+
+/// The sparse accounts of one task (several blocks of accounts), computed panel by panel: paths [p, p + P) of every
+/// account in turn, then the next P paths. Each n × P panel of the scenario moves G is read from memory once per
+/// task and then from the core's cache by every account, instead of every account streaming its rows of the whole
+/// n × S matrix from memory. Each account's losses of a panel go through its `TailCandidates` stream, which keeps
+/// only the losses that can still be among its k largest, so the final selection runs over a few hundred values
+/// instead of S.
+///
+/// Every loss L_{a,s} is summed exactly as by `combineRows` (holding order, from 0), so its value does not depend on
+/// the panel width or on which accounts share a task; VaR and the liquidation counts are those of a full selection
+/// over every path, ES may differ from it in the last ulp (summation order of the candidates).
+struct SparsePanelWorkspace {
+    /// Bytes of G one panel spans (n × P doubles): a quarter of a 1 MB L2, half of a 512 KB one, leaving room for
+    /// the accounts' coefficients, candidates and the panel's losses.
+    static let panelBytes = 256 * 1024
+
+    /// Candidate storage per task (accounts × `TailCandidates.capacity` doubles) the task size aims for.
+    static let taskCandidateBytes = 2 * 1024 * 1024
+
+    /// Paths per panel: as many as fit `panelBytes` for n assets, a multiple of the SIMD width, at most S.
+    static func panelPaths(assets: Int, scenarios: Int) -> Int {
+        let width = ScenarioLanes.scalarCount
+        let fitting = panelBytes / (8 * max(assets, 1)) / width * width
+        return min(scenarios, max(width, fitting))
+    }
+
+    /// Blocks of accounts per task: as many as keep the task's candidates within `taskCandidateBytes`, 1 to 8.
+    static func blocksPerTask(tail: Int, assets: Int, scenarios: Int, blockSize: Int) -> Int {
+        let paths = panelPaths(assets: assets, scenarios: scenarios)
+        let capacity = min(scenarios, TailCandidates.capacity(tail: tail, batchSize: paths))
+        let accounts = taskCandidateBytes / (8 * capacity)
+        return min(8, max(1, accounts / blockSize))
+    }
+
+    let scenarios: Int
+    let panelWidth: Int
+    /// The task's sparse accounts (valid ones only), in account order, and each one's holdings with a non-zero
+    /// exposure: rows `holdingStart[slot] ..< holdingStart[slot + 1]` of the lists below.
+    private var accounts: [Int] = []
+    private var holdingStart: [Int] = [0]
+    /// Offset of the holding's row in G (asset index × S), −exposure (USD), buffer sensitivity b (USD).
+    private var rowOffsets: [Int] = []
+    private var lossCoefficients: [Double] = []
+    private var bufferCoefficients: [Double] = []
+    /// Σ b over all the account's holdings (USD), and whether it gets a liquidation count.
+    private var bufferBase: [Double] = []
+    private var counting: [Bool] = []
+    private var breaches: [Int] = []
+    /// One panel's losses of the current account, and its buffer partial sums between row groups (P each).
+    private var panelLosses: [Double]
+    private var partial: [Double]
+    private var tails: TailCandidates
+
+    init(assets: Int, scenarios: Int, tail: Int, accountsPerTask: Int) {
+        self.scenarios = scenarios
+        panelWidth = Self.panelPaths(assets: assets, scenarios: scenarios)
+        panelLosses = [Double](repeating: 0, count: panelWidth)
+        partial = [Double](repeating: 0, count: panelWidth)
+        tails = TailCandidates(streams: accountsPerTask, tail: tail, batchSize: panelWidth, totalValues: scenarios)
+    }
+
+    /// Forgets the previous task's accounts.
+    mutating func clear() {
+        accounts.removeAll(keepingCapacity: true)
+        holdingStart.removeAll(keepingCapacity: true)
+        holdingStart.append(0)
+        rowOffsets.removeAll(keepingCapacity: true)
+        lossCoefficients.removeAll(keepingCapacity: true)
+        bufferCoefficients.removeAll(keepingCapacity: true)
+        bufferBase.removeAll(keepingCapacity: true)
+        counting.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds account `a` (valid) with its holdings' rows and coefficients.
+    mutating func add(_ a: Int, _ job: LossJob) {
+        let book = job.book, assessment = job.assessment
+        let counts = job.countsBreaches(a)
+        var base = 0.0
+        for h in book.holdings(of: a) {
+            let e = assessment.exposure[h]
+            let b = counts ? ParametricRiskCalculator.bufferSensitivity(h, assessment, job.liquidationRatio!) : 0
+            base += b
+            guard e != 0 else { continue }   // a zero-quantity holding moves nothing (and has b = 0)
+            rowOffsets.append(Int(book.assetIndex[h]) * scenarios)
+            lossCoefficients.append(-e)
+            bufferCoefficients.append(b)
+        }
+        accounts.append(a)
+        holdingStart.append(rowOffsets.count)
+        bufferBase.append(base)
+        counting.append(counts)
+    }
+
+    /// Every added account's VaR/ES (× lossScale) and liquidation probability, written to `outputs`.
+    mutating func compute(_ job: LossJob, moves: UnsafeBufferPointer<Double>, _ outputs: LossOutputs) {
+        let slots = accounts.count
+        guard slots > 0 else { return }
+        precondition(slots <= tails.streams, "SparsePanelWorkspace: more accounts than candidate streams")
+        tails.reset(streams: slots)
+        breaches = [Int](repeating: 0, count: slots)
+        var first = 0
+        while first < scenarios {
+            let width = min(panelWidth, scenarios - first)
+            // Safe: the view starts inside G (first < S ≤ n·S) and ends where G ends.
+            let panel = UnsafeBufferPointer(rebasing: moves[first...])
+            for slot in 0 ..< slots { addPanel(slot, panel: panel, width: width) }
+            first += width
+        }
+        for slot in 0 ..< slots {
+            let a = accounts[slot]
+            let (kth, mean) = tails.upperTail(slot)
+            outputs.valueAtRisk[a] = kth * job.lossScale
+            outputs.expectedShortfall[a] = mean * job.lossScale
+            if counting[slot] { outputs.liquidationProbability[a] = Double(breaches[slot]) / Double(scenarios) }
+        }
+    }
+
+    /// One account's losses over the panel's `width` paths (`panel` starts at the panel's first path of asset 0),
+    /// its breaches among them, and its candidates.
+    private mutating func addPanel(_ slot: Int, panel: UnsafeBufferPointer<Double>, width: Int) {
+        let rows = holdingStart[slot] ..< holdingStart[slot + 1]
+        let counts = counting[slot], base = bufferBase[slot]
+        let found: Int = rowOffsets.withUnsafeBufferPointer { offsets in
+            lossCoefficients.withUnsafeBufferPointer { c in
+                bufferCoefficients.withUnsafeBufferPointer { b in
+                    panelLosses.withUnsafeMutableBufferPointer { out in
+                        partial.withUnsafeMutableBufferPointer { scratch in
+                            let o = UnsafeBufferPointer(rebasing: offsets[rows])
+                            let lossRow = UnsafeBufferPointer(rebasing: c[rows])
+                            guard counts else {
+                                combineRows(panel, scenarios: width, offsets: o, lossCoefficients: lossRow, into: out)
+                                return 0
+                            }
+                            return combineRowsCountingBreaches(
+                                panel, scenarios: width, offsets: o, lossCoefficients: lossRow,
+                                bufferCoefficients: UnsafeBufferPointer(rebasing: b[rows]), base: base, into: out,
+                                scratch: scratch)
+                        }
+                    }
+                }
+            }
+        }
+        breaches[slot] += found
+        panelLosses.withUnsafeBufferPointer { tails.append(slot, UnsafeBufferPointer(rebasing: $0[0 ..< width])) }
+    }
+}
