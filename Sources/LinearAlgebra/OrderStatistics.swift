@@ -154,6 +154,8 @@ public enum OrderStatistics {
                     for j in 0..<w { a.swapAt(newLeft + j, left + j * stride) }
                 }
                 select(a, rank: k, left: newLeft, right: newRight)
+            } else if right - left >= smallSampleMinimum - 1 {
+                placeSampledPivot(a, rank: k, left: left, right: right)
             }
             // Three-way partition of [left, right] around t = a[k] in up to two passes:
             // [left, lt) < t, then (only if k ≥ lt) [lt, store) == t and [store, right] > t.
@@ -187,6 +189,25 @@ public enum OrderStatistics {
             if k < store { return }  // a[k] == t and everything is in place
             left = store  // store > lt for finite t (t itself was counted): progress
         }
+    }
+
+    /// Ranges from this size up to 601 elements get a sampled pivot (`placeSampledPivot`); smaller ones partition
+    /// around whatever a[k] holds.
+    static let smallSampleMinimum = 64
+
+    /// Puts at a[k] the element of proportional rank in an evenly strided sample of about √size elements of
+    /// [left, right] (gathered into a window around k and selected there), so that the partition around it leaves
+    /// close to k instead of a random fraction of the range. Only moves elements within [left, right]: the window
+    /// [newLeft, newRight] ⊆ [left, right] holds k, and the strided positions left + j·stride < left + size.
+    private static func placeSampledPivot(_ a: UnsafeMutableBufferPointer<Double>, rank k: Int, left: Int, right: Int) {
+        let size = right - left + 1
+        let w = Int(Double(size).squareRoot())
+        let offset = (k - left) * (w - 1) / (size - 1)
+        let newRight = min(right, k - offset + w - 1)
+        let newLeft = max(left, newRight - w + 1)
+        let stride = size / w
+        for j in 0 ..< newRight - newLeft + 1 { a.swapAt(newLeft + j, left + j * stride) }
+        select(a, rank: k, left: newLeft, right: newRight)
     }
 
     /// In-place heapsort of a[left ... right]: the O(n log n) fallback of `select`.

@@ -9,10 +9,11 @@
 /// stream in the last ulp.
 ///
 /// With a threshold that follows the running k-th largest, a stream of S values in random order keeps about
-/// k·(1 + ln(S/first batch)) candidates in all instead of S: for S = 10,000, k = 100 and batches of 160, about 500.
+/// k·(1 + ln(S/m)) candidates after its first m values, instead of S: for S = 10,000, k = 100 and a first cut
+/// after 640 values, about 370.
 ///
 /// Deterministic: the result depends only on each stream's values, their order and the batch boundaries.
-public struct TailCandidates {
+public final class TailCandidates {
     /// k: how many of the largest values each stream keeps track of.
     public let tail: Int
     /// The largest batch `append` accepts.
@@ -20,81 +21,90 @@ public struct TailCandidates {
     /// Candidates each stream can hold: room for k kept values and one whole batch, at least. A stream that never
     /// has more values than this (few values, or k close to their count) is never cut.
     public let capacity: Int
-    private var values: [Double]
-    private var counts: [Int]
-    private var thresholds: [Double]
+    /// How many streams the storage holds.
+    public let streams: Int
+    /// Stream s's candidates are values[s·capacity ..< s·capacity + counts[s]]; thresholds[s] is its t.
+    /// Owned by this object (allocated in init, freed in deinit); held as pointers so that the per-batch path
+    /// makes no array uniqueness checks or reference counting.
+    private let values: UnsafeMutablePointer<Double>
+    private let counts: UnsafeMutablePointer<Int>
+    private let thresholds: UnsafeMutablePointer<Double>
 
     /// Room for `streams` streams of batches of at most `batchSize` values, keeping track of the `tail` largest.
     /// `totalValues` (the length of each stream, when known) caps the room: a stream never needs more.
     public init(streams: Int, tail: Int, batchSize: Int, totalValues: Int) {
-        precondition(tail >= 1 && batchSize >= 1 && totalValues >= tail, "TailCandidates: need 1 ≤ k ≤ values, batch ≥ 1")
+        precondition(tail >= 1 && batchSize >= 1 && totalValues >= tail && streams >= 0,
+                     "TailCandidates: need 1 ≤ k ≤ values, batch ≥ 1")
         self.tail = tail
         self.batchSize = batchSize
+        self.streams = streams
         capacity = min(totalValues, Self.capacity(tail: tail, batchSize: batchSize))
-        values = [Double](repeating: 0, count: streams * capacity)
-        counts = [Int](repeating: 0, count: streams)
-        thresholds = [Double](repeating: -.infinity, count: streams)
+        values = .allocate(capacity: streams * capacity)
+        values.initialize(repeating: 0, count: streams * capacity)
+        counts = .allocate(capacity: streams)
+        counts.initialize(repeating: 0, count: streams)
+        thresholds = .allocate(capacity: streams)
+        thresholds.initialize(repeating: -.infinity, count: streams)
     }
 
-    /// Room per stream: 2k + one batch. Cuts then happen at most every k values kept, each costing one selection
-    /// over at most 2k + batch values.
-    public static func capacity(tail: Int, batchSize: Int) -> Int { 2 * tail + batchSize }
+    deinit {
+        values.deallocate()
+        counts.deallocate()
+        thresholds.deallocate()
+    }
 
-    /// How many streams the storage holds.
-    public var streams: Int { counts.count }
+    /// Room per stream: 3k + two batches. A cut comes when the candidates would overflow, i.e. after at least
+    /// 2k + one batch new candidates: the first cut sees that many values at once (its threshold is already a high
+    /// quantile of the stream) and later ones are rare, so the selections cover a few times k values in all.
+    /// (With room for k + one batch only, a stream of 10,000 values with k = 100 in batches of 160 is cut five
+    /// times.)
+    public static func capacity(tail: Int, batchSize: Int) -> Int { 3 * tail + 2 * batchSize }
 
     /// Empties the first `streams` streams for reuse (their storage is kept).
-    public mutating func reset(streams: Int) {
-        precondition(streams <= counts.count, "TailCandidates: more streams than allocated")
-        for s in 0 ..< streams {
-            counts[s] = 0
-            thresholds[s] = -.infinity
-        }
+    public func reset(streams used: Int) {
+        precondition(used <= streams, "TailCandidates: more streams than allocated")
+        counts.update(repeating: 0, count: used)
+        thresholds.update(repeating: -.infinity, count: used)
     }
 
     /// Adds a batch of values to stream `stream`. Values must be finite.
-    public mutating func append(_ stream: Int, _ batch: UnsafeBufferPointer<Double>) {
-        precondition(batch.count <= batchSize, "TailCandidates: batch larger than batchSize")
+    public func append(_ stream: Int, _ batch: UnsafeBufferPointer<Double>) {
+        precondition(stream >= 0 && stream < streams && batch.count <= batchSize, "TailCandidates: stream or batch size")
         if counts[stream] + batch.count > capacity { cut(stream) }
         let threshold = thresholds[stream]
         var count = counts[stream]
-        let start = stream * capacity
-        values.withUnsafeMutableBufferPointer { storage in
-            // Safe: count + batch.count ≤ capacity after the cut (the cut leaves k ≤ capacity − batchSize values), so
-            // every store lands in this stream's slice [start, start + capacity) of the storage.
-            let slot = storage.baseAddress! + start
-            for v in batch {
-                slot[count] = v
-                count &+= Int(truncatingIfNeeded: unsafeBitCast(v >= threshold, to: UInt8.self))
-            }
+        // Safe: count + batch.count ≤ capacity after the cut (the cut leaves k ≤ capacity − batchSize values), so
+        // every store lands in this stream's slice [s·capacity, (s + 1)·capacity) of the storage.
+        let slot = values + stream * capacity
+        for v in batch {
+            slot[count] = v
+            count &+= Int(truncatingIfNeeded: unsafeBitCast(v >= threshold, to: UInt8.self))
         }
         counts[stream] = count
     }
 
     /// The k-th largest value of the stream and the mean of its k largest (`OrderStatistics.upperTail` over the
     /// candidates). The stream must have seen at least k values.
-    public mutating func upperTail(_ stream: Int) -> (kthLargest: Double, meanOfLargest: Double) {
-        let count = counts[stream]
-        precondition(count >= tail, "TailCandidates: fewer values than the tail count")
-        let start = stream * capacity
-        return values.withUnsafeMutableBufferPointer { storage in
-            OrderStatistics.upperTail(UnsafeMutableBufferPointer(rebasing: storage[start ..< start + count]), count: tail)
-        }
+    public func upperTail(_ stream: Int) -> (kthLargest: Double, meanOfLargest: Double) {
+        precondition(stream >= 0 && stream < streams && counts[stream] >= tail,
+                     "TailCandidates: fewer values than the tail count")
+        return OrderStatistics.upperTail(candidates(stream), count: tail)
     }
 
     /// Keeps only the stream's k largest candidates and raises its threshold to the k-th of them.
-    private mutating func cut(_ stream: Int) {
+    private func cut(_ stream: Int) {
         let count = counts[stream], k = tail
         precondition(count >= k, "TailCandidates: a stream got more values than totalValues")
-        let start = stream * capacity
-        let kth = values.withUnsafeMutableBufferPointer { storage in
-            let kept = UnsafeMutableBufferPointer(rebasing: storage[start ..< start + count])
-            let kth = OrderStatistics.upperTail(kept, count: k).kthLargest
-            // upperTail leaves the k largest at the end: move them to the front.
-            for i in 0 ..< k { kept[i] = kept[count - k + i] }
-            return kth
-        }
+        let kept = candidates(stream)
+        let kth = OrderStatistics.upperTail(kept, count: k).kthLargest
+        // upperTail leaves the k largest at the end: move them to the front.
+        for i in 0 ..< k { kept[i] = kept[count - k + i] }
         counts[stream] = k
         thresholds[stream] = kth
+    }
+
+    /// The stream's candidates (valid until the next `append` or `reset`).
+    private func candidates(_ stream: Int) -> UnsafeMutableBufferPointer<Double> {
+        UnsafeMutableBufferPointer(start: values + stream * capacity, count: counts[stream])
     }
 }

@@ -47,11 +47,10 @@ struct SparsePanelWorkspace {
     /// Σ b over all the account's holdings (USD), and whether it gets a liquidation count.
     private var bufferBase: [Double] = []
     private var counting: [Bool] = []
-    private var breaches: [Int] = []
     /// One panel's losses of the current account, and its buffer partial sums between row groups (P each).
     private var panelLosses: [Double]
     private var partial: [Double]
-    private var tails: TailCandidates
+    private let tails: TailCandidates
 
     init(assets: Int, scenarios: Int, tail: Int, accountsPerTask: Int) {
         self.scenarios = scenarios
@@ -99,14 +98,34 @@ struct SparsePanelWorkspace {
         guard slots > 0 else { return }
         precondition(slots <= tails.streams, "SparsePanelWorkspace: more accounts than candidate streams")
         tails.reset(streams: slots)
-        breaches = [Int](repeating: 0, count: slots)
-        var first = 0
-        while first < scenarios {
-            let width = min(panelWidth, scenarios - first)
-            // Safe: the view starts inside G (first < S ≤ n·S) and ends where G ends.
-            let panel = UnsafeBufferPointer(rebasing: moves[first...])
-            for slot in 0 ..< slots { addPanel(slot, panel: panel, width: width) }
-            first += width
+        var breaches = [Int](repeating: 0, count: slots)
+        let (starts, counting, bufferBase, tails) = (holdingStart, counting, bufferBase, tails)
+        let (scenarios, panelWidth) = (scenarios, panelWidth)
+        rowOffsets.withUnsafeBufferPointer { offsets in
+        lossCoefficients.withUnsafeBufferPointer { c in
+        bufferCoefficients.withUnsafeBufferPointer { b in
+        panelLosses.withUnsafeMutableBufferPointer { out in
+        partial.withUnsafeMutableBufferPointer { scratch in
+            var first = 0
+            while first < scenarios {
+                let width = min(panelWidth, scenarios - first)
+                // Safe: the view starts inside G (first < S ≤ n·S) and ends where G ends.
+                let panel = UnsafeBufferPointer(rebasing: moves[first...])
+                for slot in 0 ..< slots {
+                    let rows = starts[slot] ..< starts[slot + 1]
+                    let lists = HoldingRows(offsets: UnsafeBufferPointer(rebasing: offsets[rows]),
+                                            loss: UnsafeBufferPointer(rebasing: c[rows]),
+                                            buffer: UnsafeBufferPointer(rebasing: b[rows]))
+                    breaches[slot] += Self.panelLosses(lists, counting: counting[slot], base: bufferBase[slot],
+                                                       panel: panel, width: width, into: out, scratch: scratch)
+                    tails.append(slot, UnsafeBufferPointer(rebasing: out[0 ..< width]))
+                }
+                first += width
+            }
+        }
+        }
+        }
+        }
         }
         for slot in 0 ..< slots {
             let a = accounts[slot]
@@ -117,32 +136,24 @@ struct SparsePanelWorkspace {
         }
     }
 
-    /// One account's losses over the panel's `width` paths (`panel` starts at the panel's first path of asset 0),
-    /// its breaches among them, and its candidates.
-    private mutating func addPanel(_ slot: Int, panel: UnsafeBufferPointer<Double>, width: Int) {
-        let rows = holdingStart[slot] ..< holdingStart[slot + 1]
-        let counts = counting[slot], base = bufferBase[slot]
-        let found: Int = rowOffsets.withUnsafeBufferPointer { offsets in
-            lossCoefficients.withUnsafeBufferPointer { c in
-                bufferCoefficients.withUnsafeBufferPointer { b in
-                    panelLosses.withUnsafeMutableBufferPointer { out in
-                        partial.withUnsafeMutableBufferPointer { scratch in
-                            let o = UnsafeBufferPointer(rebasing: offsets[rows])
-                            let lossRow = UnsafeBufferPointer(rebasing: c[rows])
-                            guard counts else {
-                                combineRows(panel, scenarios: width, offsets: o, lossCoefficients: lossRow, into: out)
-                                return 0
-                            }
-                            return combineRowsCountingBreaches(
-                                panel, scenarios: width, offsets: o, lossCoefficients: lossRow,
-                                bufferCoefficients: UnsafeBufferPointer(rebasing: b[rows]), base: base, into: out,
-                                scratch: scratch)
-                        }
-                    }
-                }
-            }
+    /// One account's holdings with a non-zero exposure: row offsets in G, −exposure, buffer sensitivity.
+    struct HoldingRows {
+        let offsets: UnsafeBufferPointer<Int>
+        let loss: UnsafeBufferPointer<Double>
+        let buffer: UnsafeBufferPointer<Double>
+    }
+
+    /// One account's losses over a panel's `width` paths into `out` (`panel` starts at the panel's first path of
+    /// asset 0); returns its breaches among them (0 when it gets no liquidation count).
+    @inline(__always)
+    private static func panelLosses(_ rows: HoldingRows, counting: Bool, base: Double, panel: UnsafeBufferPointer<Double>,
+                                    width: Int, into out: UnsafeMutableBufferPointer<Double>,
+                                    scratch: UnsafeMutableBufferPointer<Double>) -> Int {
+        guard counting else {
+            combineRows(panel, scenarios: width, offsets: rows.offsets, lossCoefficients: rows.loss, into: out)
+            return 0
         }
-        breaches[slot] += found
-        panelLosses.withUnsafeBufferPointer { tails.append(slot, UnsafeBufferPointer(rebasing: $0[0 ..< width])) }
+        return combineRowsCountingBreaches(panel, scenarios: width, offsets: rows.offsets, lossCoefficients: rows.loss,
+                                           bufferCoefficients: rows.buffer, base: base, into: out, scratch: scratch)
     }
 }

@@ -32,8 +32,8 @@ struct TailCandidatesTests {
         var rng = SplitMix64(seed: UInt64(count * 31 + k))
         let shapes = Shape.allCases
         let streams = shapes.map { $0.make(count, &rng) }
-        var tails = TailCandidates(streams: streams.count, tail: k, batchSize: batch, totalValues: count)
-        #expect(tails.capacity == min(count, 2 * k + batch))
+        let tails = TailCandidates(streams: streams.count, tail: k, batchSize: batch, totalValues: count)
+        #expect(tails.capacity == min(count, 3 * k + 2 * batch))
         var first = 0
         while first < count {
             // Varying widths, the same boundaries for every stream.
@@ -53,8 +53,11 @@ struct TailCandidatesTests {
 
     /// A reset stream starts afresh: its old candidates and threshold are gone.
     @Test func resetForgetsEarlierValues() {
-        var tails = TailCandidates(streams: 1, tail: 2, batchSize: 4, totalValues: 12)
-        for batch in [[9.0, 8, 7, 6], [5, 4, 3, 2], [1, 0, 10, 11]] { batch.withUnsafeBufferPointer { tails.append(0, $0) } }
+        let tails = TailCandidates(streams: 1, tail: 2, batchSize: 4, totalValues: 16)
+        #expect(tails.capacity == 14)   // the fourth batch cuts to {9, 8}, threshold 8
+        for batch in [[9.0, 8, 7, 6], [5, 4, 3, 2], [1, 0, -1, -2], [0.5, 10, 11, -5]] {
+            batch.withUnsafeBufferPointer { tails.append(0, $0) }
+        }
         #expect(tails.upperTail(0) == (10, 10.5))
         tails.reset(streams: 1)
         [-1.0, -2, -3, -4].withUnsafeBufferPointer { tails.append(0, $0) }
