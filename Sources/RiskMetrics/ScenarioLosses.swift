@@ -111,7 +111,8 @@ public enum ScenarioLossCalculator {
         var blockFlops = [Double](repeating: -1, count: blockCount)   // −1: sparse block
         var blockSeconds = [Double](repeating: 0, count: blockCount)
         let job = LossJob(book: book, assessment: assessment, assets: n, scenarios: scenarios, tail: tail,
-                          lossScale: lossScale, liquidationRatio: liquidationRatio, kernel: kernel)
+                          lossScale: lossScale, liquidationRatio: liquidationRatio, kernel: kernel,
+                          largestMoves: largestMoves(moves))
         let blocksPerTask = SparsePanelWorkspace.blocksPerTask(tail: tail, assets: n, scenarios: scenarios,
                                                                 blockSize: blockSize)
         let taskCount = (blockCount + blocksPerTask - 1) / blocksPerTask
@@ -153,6 +154,14 @@ public enum ScenarioLossCalculator {
             }
         }
         return risk
+    }
+
+    /// max_s |G_{j,s}| of each asset j (row of G).
+    static func largestMoves(_ moves: Matrix) -> [Double] {
+        let scenarios = moves.columns
+        return (0 ..< moves.rows).map { j in
+            moves.elements[j * scenarios ..< (j + 1) * scenarios].reduce(0) { max($0, abs($1)) }
+        }
     }
 
     /// The book's VaR and ES over these scenarios, exactly as `compute` reports them (for a merge of shards,
@@ -205,18 +214,47 @@ struct LossJob: Sendable {
     let lossScale: Double
     let liquidationRatio: Double?
     let kernel: ScenarioLossCalculator.Kernel
+    /// M_j = max_s |G_{j,s}| per asset: the largest relative move of each asset over all scenarios.
+    let largestMoves: [Double]
+
+    /// Relative margin by which a buffer must clear its largest possible move for `settledBreaches` to decide
+    /// without counting: far above the rounding of the kernels' sums (≈ (holdings + 1)·2⁻⁵³ of the terms' sizes).
+    static let settledMargin = 1e-9
 
     /// Whether the account gets a liquidation count (it has debt and the run asks for them).
     @inline(__always) func countsBreaches(_ a: Int) -> Bool {
         liquidationRatio != nil && assessment.debt[a] > 0
     }
 
-    /// Dense when (rows·n)/efficiency < Σ_a k_a·(1 or 2) multiply-adds per scenario, rows = accounts + debtors.
+    /// The account's breach count when every scenario must give the same answer, nil when they must be counted.
+    /// The buffer in scenario s is B + Σ_h b_h·G_{s,j_h} with B = Σ_h b_h, and |Σ_h b_h·G_{s,j_h}| ≤ Σ_h |b_h|·M_j:
+    /// a buffer B above that bound is positive in every scenario (0 breaches), one below its negative is negative
+    /// in every scenario (S breaches). Only for accounts that `countsBreaches`.
+    func settledBreaches(_ a: Int) -> Int? {
+        var base = 0.0, reach = 0.0
+        for h in book.holdings(of: a) {
+            let b = ParametricRiskCalculator.bufferSensitivity(h, assessment, liquidationRatio!)
+            base += b
+            reach += abs(b) * largestMoves[Int(book.assetIndex[h])]
+        }
+        let margin = Self.settledMargin * (abs(base) + reach)
+        if base - reach > margin { return 0 }
+        if base + reach < -margin { return scenarios }
+        return nil
+    }
+
+    /// Whether the kernels must sum the account's buffer over the scenarios (it gets a count not settled in advance).
+    @inline(__always) func sumsBuffers(_ a: Int) -> Bool {
+        countsBreaches(a) && settledBreaches(a) == nil
+    }
+
+    /// Dense when (rows·n)/efficiency < Σ_a k_a·(1 or 2) multiply-adds per scenario, rows = accounts + accounts
+    /// whose buffers are summed.
     func useDense(_ accounts: Range<Int>) -> Bool {
         guard assets > 0 else { return false }
         var sparseWork = 0.0, rows = 0.0
         for a in accounts where !assessment.invalid[a] {
-            let factor = countsBreaches(a) ? 2.0 : 1.0
+            let factor = sumsBuffers(a) ? 2.0 : 1.0
             sparseWork += factor * Double(book.holdings(of: a).count)
             rows += factor
         }
@@ -315,7 +353,7 @@ struct LossWorkspace {
             let r = a - accounts.lowerBound
             debtRow[r] = -1
             guard !assessment.invalid[a] else { continue }
-            let counting = job.countsBreaches(a)
+            let counting = job.sumsBuffers(a)
             if counting {
                 debtRow[r] = rows
                 rows += 1
@@ -337,7 +375,7 @@ struct LossWorkspace {
         }
         for a in accounts where !assessment.invalid[a] {
             let r = a - accounts.lowerBound
-            var breaches: Int? = nil
+            var breaches: Int? = job.countsBreaches(a) ? job.settledBreaches(a) : nil
             if debtRow[r] >= 0 {
                 var base = 0.0
                 for h in book.holdings(of: a) {

@@ -44,9 +44,11 @@ struct SparsePanelWorkspace {
     private var rowOffsets: [Int] = []
     private var lossCoefficients: [Double] = []
     private var bufferCoefficients: [Double] = []
-    /// Σ b over all the account's holdings (USD), and whether it gets a liquidation count.
+    /// Σ b over all the account's holdings (USD); whether its buffers are summed over the paths; its breach count
+    /// when settled without summing (`LossJob.settledBreaches`), −1 otherwise.
     private var bufferBase: [Double] = []
     private var counting: [Bool] = []
+    private var settled: [Int] = []
     /// One panel's losses of the current account, and its buffer partial sums between row groups (P each).
     private var panelLosses: [Double]
     private var partial: [Double]
@@ -70,12 +72,14 @@ struct SparsePanelWorkspace {
         bufferCoefficients.removeAll(keepingCapacity: true)
         bufferBase.removeAll(keepingCapacity: true)
         counting.removeAll(keepingCapacity: true)
+        settled.removeAll(keepingCapacity: true)
     }
 
     /// Adds account `a` (valid) with its holdings' rows and coefficients.
     mutating func add(_ a: Int, _ job: LossJob) {
         let book = job.book, assessment = job.assessment
-        let counts = job.countsBreaches(a)
+        let known = job.countsBreaches(a) ? job.settledBreaches(a) : nil
+        let counts = job.countsBreaches(a) && known == nil
         var base = 0.0
         for h in book.holdings(of: a) {
             let e = assessment.exposure[h]
@@ -90,6 +94,7 @@ struct SparsePanelWorkspace {
         holdingStart.append(rowOffsets.count)
         bufferBase.append(base)
         counting.append(counts)
+        settled.append(known ?? -1)
     }
 
     /// Every added account's VaR/ES (× lossScale) and liquidation probability, written to `outputs`.
@@ -132,7 +137,11 @@ struct SparsePanelWorkspace {
             let (kth, mean) = tails.upperTail(slot)
             outputs.valueAtRisk[a] = kth * job.lossScale
             outputs.expectedShortfall[a] = mean * job.lossScale
-            if counting[slot] { outputs.liquidationProbability[a] = Double(breaches[slot]) / Double(scenarios) }
+            if counting[slot] {
+                outputs.liquidationProbability[a] = Double(breaches[slot]) / Double(scenarios)
+            } else if settled[slot] >= 0 {
+                outputs.liquidationProbability[a] = Double(settled[slot]) / Double(scenarios)
+            }
         }
     }
 

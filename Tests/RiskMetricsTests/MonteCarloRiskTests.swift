@@ -156,6 +156,40 @@ import Testing
         #expect(risk.liquidationProbability[3].isNaN)   // no debt
     }
 
+    /// Accounts whose buffer clears (or misses) its largest possible move in every path get 0 (or S) breaches
+    /// without their buffers being summed; the one in between is counted path by path. Against a naive count over
+    /// the same draws, with both kernels; the dense product has rows for the three losses and the one counted
+    /// buffer only.
+    @Test(arguments: [ScenarioLossCalculator.Kernel.sparse, .dense])
+    func settledAccountsMatchTheNaiveCount(kernel: ScenarioLossCalculator.Kernel) throws {
+        let sigma = covariance(vols: [0.05, 0.01], correlation: 0.2)
+        let b = book([[(0, 1000), (1, -10)], [(0, 10), (1, -1000)], [(0, 1000), (1, -880)]], assets: 2)
+        let paths = 4000
+        let c = config(paths: paths, confidence: 0.975)
+        let (assessment, _) = computeRisk(book: b, covariance: sigma, prices: [1, 1], schedule: schedule(2), config: c)
+        let (risk, f) = try MonteCarloRiskCalculator.compute(book: b, assessment: assessment, covariance: sigma,
+                                                             config: c, workers: 1, kernel: kernel)
+        let x = MonteCarloRiskCalculator.logReturns(factor: f, config: c)
+        let terms = schedule(2)
+        var counts = [0, 0, 0]
+        for a in 0 ..< 3 {
+            for s in 0 ..< paths {
+                var buffer = 0.0
+                for q in b.holdings(of: a) {
+                    let j = Int(b.assetIndex[q]), e = assessment.exposure[q]
+                    let sensitivity = e > 0
+                        ? e * (1 - Naive.haircut(terms[j], sigma: 0, usd: e, z: Naive.z975, config: c))
+                        : c.liquidationRatio * e
+                    buffer += sensitivity * (1 + expm1(x[s, j]))
+                }
+                if buffer < 0 { counts[a] += 1 }
+            }
+        }
+        #expect(counts[0] == 0 && counts[1] == paths && counts[2] > 0 && counts[2] < paths)
+        for a in 0 ..< 3 { #expect(risk.liquidationProbability[a] == Double(counts[a]) / Double(paths), "account \(a)") }
+        if kernel == .dense { #expect(risk.matrixFlops == 2 * 4 * 2 * Double(paths)) }
+    }
+
     /// Student t (ν = 5) at the same covariance: heavier tails than the normal.
     @Test func studentTailsAreHeavierThanNormal() throws {
         let sigma = covariance(vols: [0.001, 0.0012, 0.0008], correlation: 0.3)
