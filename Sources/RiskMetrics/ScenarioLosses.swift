@@ -31,9 +31,11 @@ public struct ScenarioRisk: Sendable {
     public var scenarioCount: Int
     /// k = ⌈round(count·(1 − α), 9)⌉ (`OrderStatistics.tailCount`).
     public var tailCount: Int
-    /// Floating-point operations of the dense block products (2·rows·n·S per dense block), for GFLOP/s.
+    /// Floating-point operations of the dense block products, for GFLOP/s: 2·rows·n·(S + |U|) per screened dense
+    /// block (the single-precision product over all S paths and the double-precision one over the candidates'
+    /// union U), 2·rows·n·S per block computed in full.
     public var matrixFlops: Double
-    /// Blocks computed with one dgemm, and blocks computed from each account's own rows of G.
+    /// Blocks computed with dense products, and blocks computed from each account's own rows of G.
     public var denseBlocks: Int
     public var sparseBlocks: Int
     /// Worker-seconds spent in dense and in sparse blocks (loss products, liquidation counts and tail selection),
@@ -116,6 +118,10 @@ public enum ScenarioLossCalculator {
         let blocksPerTask = SparsePanelWorkspace.blocksPerTask(tail: tail, assets: n, scenarios: scenarios,
                                                                 blockSize: blockSize)
         let taskCount = (blockCount + blocksPerTask - 1) / blocksPerTask
+        let dense = (0 ..< blockCount).map { job.useDense($0 * blockSize ..< min(($0 + 1) * blockSize, accounts)) }
+        // Dense blocks screen their paths in single precision (`LossWorkspace.screenedProduct`).
+        let single: [Float] = dense.contains(true) ? moves.elements.map { Float($0) } : []
+        let pathMajor: [Double] = dense.contains(true) ? moves.transposed.elements : []
         BLASThreads.with(1) {
             valueAtRisk.withSharedOutput { varOut in
             shortfall.withSharedOutput { esOut in
@@ -123,15 +129,20 @@ public enum ScenarioLossCalculator {
             blockFlops.withSharedOutput { flopsOut in
             blockSeconds.withSharedOutput { secondsOut in
             moves.elements.withUnsafeBufferPointer { g in
-                let movesView = ReadOnlyBuffer(g)
+            single.withUnsafeBufferPointer { g32 in
+            pathMajor.withUnsafeBufferPointer { gt in
+                let movesView = ScenarioMoves(double: g, single: single.isEmpty ? nil : g32,
+                                              pathMajor: pathMajor.isEmpty ? nil : gt)
                 let outputs = LossOutputs(valueAtRisk: varOut, expectedShortfall: esOut, liquidationProbability: probabilityOut)
                 let timings = BlockTimings(flops: flopsOut, seconds: secondsOut)
                 Parallel.forEachBlock(blockCount: taskCount, workers: workers, makeWorkspace: {
                     LossWorkspace(assets: n, scenarios: scenarios, tail: tail, accountsPerTask: blocksPerTask * blockSize)
                 }) { task, workspace in
                     let blocks = task * blocksPerTask ..< min((task + 1) * blocksPerTask, blockCount)
-                    workspace.task(job, blocks: blocks, moves: movesView.buffer, outputs, timings)
+                    workspace.task(job, blocks: blocks, dense: dense, moves: movesView, outputs, timings)
                 }
+            }
+            }
             }
             }
             }
@@ -243,6 +254,11 @@ struct LossJob: Sendable {
         return nil
     }
 
+    /// B = Σ_h b_h over the account's holdings in holding order (USD): its buffer today.
+    func bufferBase(_ a: Int) -> Double {
+        book.holdings(of: a).reduce(0.0) { $0 + ParametricRiskCalculator.bufferSensitivity($1, assessment, liquidationRatio!) }
+    }
+
     /// Whether the kernels must sum the account's buffer over the scenarios (it gets a count not settled in advance).
     @inline(__always) func sumsBuffers(_ a: Int) -> Bool {
         countsBreaches(a) && settledBreaches(a) == nil
@@ -299,6 +315,7 @@ struct LossWorkspace {
     let assets: Int
     let scenarios: Int
     var sparse: SparsePanelWorkspace
+    var screening = ScreeningBuffers()
     var denseInput: [Double] = []
     var denseOutput: [Double] = []
     var debtRow: [Int]
@@ -312,7 +329,7 @@ struct LossWorkspace {
 
     /// One task: its dense blocks one by one, then all the valid accounts of its sparse blocks together, panel by
     /// panel (`SparsePanelWorkspace`).
-    mutating func task(_ job: LossJob, blocks: Range<Int>, moves: UnsafeBufferPointer<Double>, _ outputs: LossOutputs,
+    mutating func task(_ job: LossJob, blocks: Range<Int>, dense: [Bool], moves: ScenarioMoves, _ outputs: LossOutputs,
                        _ timings: BlockTimings) {
         let clock = ContinuousClock()
         let blockSize = ScenarioLossCalculator.blockSize, accounts = job.book.accountCount
@@ -320,7 +337,7 @@ struct LossWorkspace {
         sparse.clear()
         for block in blocks {
             let range = block * blockSize ..< min((block + 1) * blockSize, accounts)
-            if job.useDense(range) {
+            if dense[block] {
                 let start = clock.now
                 timings.flops[block] = denseBlock(job, accounts: range, moves: moves, outputs)
                 timings.seconds[block] = start.duration(to: clock.now).seconds
@@ -331,23 +348,31 @@ struct LossWorkspace {
         }
         guard !sparseBlocks.isEmpty else { return }
         let start = clock.now
-        sparse.compute(job, moves: moves, outputs)
+        sparse.compute(job, moves: moves.double, outputs)
         let share = start.duration(to: clock.now).seconds / Double(sparseBlocks.count)
         for block in sparseBlocks { timings.seconds[block] = share }
     }
 
     /// Dense kernel: rows 0 ..< m of the input hold −e of each account of the block (zero rows for invalid ones),
-    /// the following rows b of each account with a liquidation count; one dgemm with G (n × S) gives every loss
-    /// and buffer path. Returns the product's floating-point operations.
-    mutating func denseBlock(_ job: LossJob, accounts: Range<Int>, moves: UnsafeBufferPointer<Double>,
-                             _ outputs: LossOutputs) -> Double {
-        let book = job.book, assessment = job.assessment
-        let n = assets, scenarios = self.scenarios
+    /// the following rows b of each account whose buffers are summed; their product with G (n × S) gives every loss
+    /// and buffer path, screened in single precision when `moves.single` is there (`screenedProduct`), else one
+    /// double-precision dgemm. Returns the products' floating-point operations.
+    mutating func denseBlock(_ job: LossJob, accounts: Range<Int>, moves: ScenarioMoves, _ outputs: LossOutputs) -> Double {
         let capacity = 2 * ScenarioLossCalculator.blockSize
         if denseInput.isEmpty {
-            denseInput = [Double](repeating: 0, count: capacity * n)
+            denseInput = [Double](repeating: 0, count: capacity * assets)
             denseOutput = [Double](repeating: 0, count: capacity * scenarios)
         }
+        let m = fillDenseInput(job, accounts: accounts)
+        let flops = screenedProduct(job, accounts: accounts, rows: m, moves: moves, outputs)
+            ?? fullProduct(job, accounts: accounts, rows: m, moves: moves.double, outputs)
+        clearDenseInput(job, accounts: accounts)
+        return flops
+    }
+
+    /// Writes the block's rows into `denseInput` (and `debtRow`); returns the row count m.
+    private mutating func fillDenseInput(_ job: LossJob, accounts: Range<Int>) -> Int {
+        let book = job.book, assessment = job.assessment, n = assets
         var rows = accounts.count
         for a in accounts {
             let r = a - accounts.lowerBound
@@ -367,7 +392,26 @@ struct LossWorkspace {
                 }
             }
         }
-        let m = rows
+        return rows
+    }
+
+    /// Resets the entries `fillDenseInput` wrote, so the next block starts from zeros without a full memset.
+    private mutating func clearDenseInput(_ job: LossJob, accounts: Range<Int>) {
+        let book = job.book, n = assets
+        for a in accounts where !job.assessment.invalid[a] {
+            let r = a - accounts.lowerBound
+            for h in book.holdings(of: a) {
+                let j = Int(book.assetIndex[h])
+                denseInput[r * n + j] = 0
+                if debtRow[r] >= 0 { denseInput[debtRow[r] * n + j] = 0 }
+            }
+        }
+    }
+
+    /// Every loss and buffer path by one double-precision dgemm, then each account's selection and count.
+    private mutating func fullProduct(_ job: LossJob, accounts: Range<Int>, rows m: Int, moves: UnsafeBufferPointer<Double>,
+                                      _ outputs: LossOutputs) -> Double {
+        let assessment = job.assessment, n = assets, scenarios = self.scenarios
         denseInput.withUnsafeBufferPointer { x in
             denseOutput.withUnsafeMutableBufferPointer { y in
                 gemm(m: m, n: scenarios, k: n, a: x, b: moves, c: y)
@@ -377,10 +421,7 @@ struct LossWorkspace {
             let r = a - accounts.lowerBound
             var breaches: Int? = job.countsBreaches(a) ? job.settledBreaches(a) : nil
             if debtRow[r] >= 0 {
-                var base = 0.0
-                for h in book.holdings(of: a) {
-                    base += ParametricRiskCalculator.bufferSensitivity(h, assessment, job.liquidationRatio!)
-                }
+                let base = job.bufferBase(a)
                 let row = debtRow[r] * scenarios
                 var count = 0
                 denseOutput.withUnsafeBufferPointer { y in
@@ -391,15 +432,6 @@ struct LossWorkspace {
             denseOutput.withUnsafeMutableBufferPointer { y in
                 let lossRow = UnsafeMutableBufferPointer(rebasing: y[r * scenarios ..< (r + 1) * scenarios])
                 job.finish(a, losses: lossRow, breaches: breaches, outputs)
-            }
-        }
-        // Reset the entries written above, so the next block starts from zeros without a full memset.
-        for a in accounts where !assessment.invalid[a] {
-            let r = a - accounts.lowerBound
-            for h in book.holdings(of: a) {
-                let j = Int(book.assetIndex[h])
-                denseInput[r * n + j] = 0
-                if debtRow[r] >= 0 { denseInput[debtRow[r] * n + j] = 0 }
             }
         }
         return 2 * Double(m) * Double(n) * Double(scenarios)

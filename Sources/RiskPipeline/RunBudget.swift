@@ -50,7 +50,8 @@ public struct RunBudget: Sendable {
         let stress = 8 * (stressScenarios + 1) * (n + accounts / StressTester.blockSize * 8 + accounts)
         let cascade = config.cascade == .off ? 0
             : workers * accounts * Self.cascadeBytesPerAccountAndWorker + holdings * Self.cascadeBytesPerHolding
-        return monteCarloBytes + market + workers * perWorker + stress + cascade
+        // Dense blocks also keep G in Float and Gᵀ (1.5 × G more).
+        return monteCarloBytes * 5 / 2 + market + workers * perWorker + stress + cascade
             + holdings * Self.bytesPerHolding + accounts * Self.bytesPerAccount
     }
 
