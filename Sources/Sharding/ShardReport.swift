@@ -107,14 +107,8 @@ public enum ShardReport {
             do {
                 let bytes = archive.serialized()
                 try folder.stream(to: archiveName) { write in
-                    // In slices: a part of a million accounts is hundreds of megabytes; no second full copy.
-                    var offset = bytes.startIndex
-                    while offset < bytes.endIndex {
-                        let end = min(offset + (8 << 20), bytes.endIndex)
-                        try write(Array(bytes[offset ..< end]))
-                        offset = end
-                    }
-                    try write(PartChecksum.trailer(of: bytes))
+                    try bytes.withUnsafeBytes { try write($0) }
+                    try PartChecksum.trailer(of: bytes).withUnsafeBytes { try write($0) }
                 }
                 try folder.write(Array(headerBytes) + [10], to: headerName)
                 try folder.commit()
