@@ -93,8 +93,9 @@ public struct ReportFolder {
 
     public func write(_ text: String, to name: String) throws(Failure) { try write(Array(text.utf8), to: name) }
 
-    /// Streams one file into the staging folder: `body` receives a writer it may call many times.
-    public func stream(to name: String, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws(Failure) {
+    /// Streams one file into the staging folder: `body` receives a writer it may call many times (each call copies
+    /// the bytes it is given).
+    public func stream(to name: String, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws(Failure) {
         let path = place.staging + "/" + name
         do {
             let file = try DirectFile(path: path)
@@ -669,11 +670,19 @@ final class DirectFile {
     }
 
     func append(_ bytes: [UInt8]) throws(ReportFolder.Failure) {
+        var failure: ReportFolder.Failure?
+        bytes.withUnsafeBytes { source in
+            do throws(ReportFolder.Failure) { try append(source) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws(ReportFolder.Failure) {
         var offset = 0
         while offset < bytes.count {
             let n = min(bytes.count - offset, Self.capacity - filled)
             // Safe: n ≤ capacity − filled bytes fit after `filled`, and n ≤ count − offset bytes remain in `bytes`.
-            bytes.withUnsafeBytes { source in (buffer + filled).copyMemory(from: source.baseAddress! + offset, byteCount: n) }
+            (buffer + filled).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
             filled += n
             offset += n
             if filled == Self.capacity {

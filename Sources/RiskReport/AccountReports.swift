@@ -158,7 +158,7 @@ public enum AccountColumns {
         }
     }
 
-    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
+    public static func write(_ r: RunResult, workers: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let order = r.accounts.inFileOrder   // rows in positions.csv order; the arrays are in canonical order
         try CSVWriter.stream(columns: { columns(r) }, count: order.count, row: { order[$0] }, workers: workers, to: sink)
     }
@@ -264,7 +264,7 @@ public enum HoldingColumns {
         return index
     }
 
-    public static func write(_ r: RunResult, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
+    public static func write(_ r: RunResult, workers: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let index = rowIndex(r)
         try CSVWriter.stream(columns: { columns(r) }, count: index.account.count, row: { index[$0] }, workers: workers,
                              to: sink)

@@ -54,7 +54,7 @@ public enum ChangesColumns {
     }
 
     /// Streams changes.csv to `sink`, rendered on `workers` threads (same bytes as `render`).
-    public static func write(_ changes: RunChanges, workers: Int, to sink: ([UInt8]) throws -> Void) throws {
+    public static func write(_ changes: RunChanges, workers: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try CSVWriter.stream(columns: { columns(changes) }, count: changes.accounts.count, row: { $0 }, workers: workers,
                              to: sink)
     }

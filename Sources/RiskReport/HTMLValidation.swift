@@ -92,10 +92,7 @@ extension HTMLReport {
               case .integers(let hist)? = r.accountFigures.values(of: BacktestColumns.exceptions("hist").name),
               case .texts(let zoneP)? = r.accountFigures.values(of: BacktestColumns.zone("param").name),
               case .texts(let zoneH)? = r.accountFigures.values(of: BacktestColumns.zone("hist").name) else { return }
-        let total = { (a: Int) in (param[a] ?? 0) + (hist[a] ?? 0) }
-        let top = r.accounts.inFileOrder.enumerated().sorted { x, y in
-            total(x.element) != total(y.element) ? total(x.element) > total(y.element) : x.offset < y.offset
-        }.prefix(validationAccounts).map(\.element).filter { total($0) > 0 }
+        let top = mostExceptions(r.accounts.inFileOrder, count: validationAccounts) { (param[$0] ?? 0) + (hist[$0] ?? 0) }
         guard !top.isEmpty else { return }
         page.append("<h3>Accounts with the most exceptions</h3><table class=\"assets\" id=\"validation-accounts\">"
             + "<thead><tr><th>Account</th><th class=\"n\">Parametric</th><th>Zone</th><th class=\"n\">Historical</th>"
@@ -106,6 +103,22 @@ extension HTMLReport {
                 + "<td>\(HTML.escape(zoneH[a]))</td></tr>\n")
         }
         page.append("</tbody></table>\n")
+    }
+
+    /// The `count` accounts of `accounts` (file order) with the largest `total` above 0, largest first, the earlier
+    /// on ties: kept sorted in one scan (sorting a million accounts for twenty took half a second).
+    static func mostExceptions(_ accounts: [Int], count: Int, total: (Int) -> Int) -> [Int] {
+        var top: [(account: Int, total: Int)] = []
+        top.reserveCapacity(count + 1)
+        for a in accounts {
+            let t = total(a)
+            guard t > 0, count > 0, top.count < count || t > top[top.count - 1].total else { continue }
+            var position = top.count
+            while position > 0, t > top[position - 1].total { position -= 1 }
+            top.insert((a, t), at: position)
+            if top.count > count { top.removeLast() }
+        }
+        return top.map(\.account)
     }
 
     static func pValue(_ p: Double) -> String {

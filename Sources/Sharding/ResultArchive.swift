@@ -194,7 +194,15 @@ public struct ResultArchive: Sendable {
 
     /// Reads a part file's bytes, refusing anything the writer never stores (`check`).
     public init(serialized data: Data, path: String) throws(Failure) {
-        var reader = ByteReader(data: data, path: path)
+        let read = data.withUnsafeBytes { raw in
+            Result { () throws(Failure) -> ResultArchive in try ResultArchive(bytes: raw, path: path) }
+        }
+        self = try read.get()
+    }
+
+    /// Reads a part file's bytes (`init(serialized:path:)`).
+    private init(bytes: UnsafeRawBufferPointer, path: String) throws(Failure) {
+        var reader = ByteReader(bytes: bytes, path: path)
         header = try reader.header()
         var accounts: Int?
         for _ in 0 ..< (try reader.count()) {
@@ -235,8 +243,13 @@ public struct ResultArchive: Sendable {
 
     /// Reads only the JSON header of a part file (cheap validation before loading the arrays).
     public static func header(of data: Data, path: String) throws(Failure) -> Data {
-        var reader = ByteReader(data: data, path: path)
-        return try reader.header()
+        let read = data.withUnsafeBytes { raw in
+            Result { () throws(Failure) -> Data in
+                var reader = ByteReader(bytes: raw, path: path)
+                return try reader.header()
+            }
+        }
+        return try read.get()
     }
 
     /// The words in little-endian byte order: copied as they are on little-endian machines (all Ballast runs on),
@@ -268,17 +281,26 @@ public struct ResultArchive: Sendable {
     /// hold); `same` arrays must be equal in every part. Every position must come from exactly one part.
     public static func merge(_ parts: [ResultArchive], positions canonical: [[CanonicalPosition]],
                              accountCount: Int) throws(Failure) -> ResultArchive {
+        var parts = parts
+        return try merge(consuming: &parts, positions: canonical, accountCount: accountCount)
+    }
+
+    /// `merge`, taking each array out of `parts` as soon as it is merged (the parts come out without arrays): the
+    /// parts and the merged archive are never held whole at the same time (at a million accounts each is 600 MB).
+    public static func merge(consuming parts: inout [ResultArchive], positions canonical: [[CanonicalPosition]],
+                             accountCount: Int) throws(Failure) -> ResultArchive {
         precondition(parts.count == canonical.count && !parts.isEmpty, "merge: one position list per part")
         let positions = canonical.map { $0.map(\.index) }
         let (owner, slot) = try owners(positions, accountCount: accountCount)
-        let first = parts[0]
-        for (p, part) in parts.enumerated() where Set(part.names) != Set(first.names) {
+        let names = parts[0].names
+        for (p, part) in parts.enumerated() where Set(part.names) != Set(names) {
             throw .mismatch("part \(p) holds different arrays than part 0")
         }
-        var merged = ResultArchive(header: first.header)
-        var groupStarts: [CountsKey: [[Int]]] = [:]   // per counts array, each part's group offsets
-        for name in first.names {
-            let entry = first.entries[name]!
+        // Per counts array, each part's group offsets: taken before any array leaves the parts.
+        let groupStarts = try groupOffsets(parts, positions: positions)
+        var merged = ResultArchive(header: parts[0].header)
+        for name in names {
+            let entry = parts[0].entries[name]!
             for (p, part) in parts.enumerated() where part.entries[name]!.scope != entry.scope {
                 throw .mismatch("part \(p): array \(name) has another scope than in part 0")
             }
@@ -287,18 +309,26 @@ public struct ResultArchive: Sendable {
                     throw .mismatch("part \(p): \(name) differs from part 0 (the shards did not see the same market)")
                 }
                 merged.put(name, .same, entry.values)
-                continue
+            } else {
+                var groupStart: [[Int]] = []
+                if case .group(let counts) = entry.scope { groupStart = groupStarts[counts]! }
+                let layout = Layout(scope: entry.scope, accountCount: accountCount, owner: owner, slot: slot,
+                                    positions: positions, groupStart: groupStart, name: name)
+                merged.put(name, entry.scope, try combined(name, like: entry.values, parts, layout))
             }
-            var groupStart: [[Int]] = []
-            if case .group(let counts) = entry.scope {
-                if groupStarts[counts] == nil { groupStarts[counts] = try starts(of: counts, in: parts, positions: positions) }
-                groupStart = groupStarts[counts]!
-            }
-            let layout = Layout(scope: entry.scope, accountCount: accountCount, owner: owner, slot: slot,
-                                positions: positions, groupStart: groupStart, name: name)
-            merged.put(name, entry.scope, try combined(name, like: entry.values, parts, layout))
+            for p in parts.indices { parts[p].entries[name] = nil }
         }
         return merged
+    }
+
+    /// For every counts array that groups an array of part 0, each part's group offsets (`starts`).
+    private static func groupOffsets(_ parts: [ResultArchive], positions: [[Int]]) throws(Failure) -> [CountsKey: [[Int]]] {
+        var offsets: [CountsKey: [[Int]]] = [:]
+        for name in parts[0].names {
+            guard case .group(let counts)? = parts[0].entries[name]?.scope, offsets[counts] == nil else { continue }
+            offsets[counts] = try starts(of: counts, in: parts, positions: positions)
+        }
+        return offsets
     }
 
     /// The parts' array `name`, of the kind of part 0's (`first`), combined by `layout`: numbers and integers added
@@ -447,25 +477,27 @@ public struct ResultArchive: Sendable {
     }
 }
 
-/// Sequential reads from a part file's bytes with bounds checks.
+/// Sequential reads from a part file's bytes with bounds checks. Numbers are read as 8 little-endian bytes
+/// wherever they are (`loadUnaligned`), arrays of numbers copied in one go on little-endian machines.
 private struct ByteReader {
-    let data: Data
+    let bytes: UnsafeRawBufferPointer
     let path: String
     var offset = 0
 
-    init(data: Data, path: String) {
-        self.data = data
+    init(bytes: UnsafeRawBufferPointer, path: String) {
+        self.bytes = bytes
         self.path = path
     }
 
-    var atEnd: Bool { offset == data.count }
+    var atEnd: Bool { offset == bytes.count }
+    var remaining: Int { bytes.count - offset }
 
     /// The magic, then the JSON header (its UInt64 length, its bytes).
     mutating func header() throws(ResultArchive.Failure) -> Data {
-        guard (try? bytes(ResultArchive.magic.count)) == ResultArchive.magic else {
+        guard (try? self.bytes(ResultArchive.magic.count)) == ResultArchive.magic else {
             throw .unreadable(path: path, reason: "not a Ballast part file (no BALLASTPART1 header)")
         }
-        return Data(try bytes(try count()))
+        return Data(try self.bytes(try count()))
     }
 
     /// An array's scope: its code (0 account, 1 group and the counts' name, 2 block and its size and stride, 3 sum,
@@ -489,58 +521,58 @@ private struct ByteReader {
         let kind = try count()
         let n = try count()
         switch kind {
-        case 0: return .doubles(try doubles(n))
-        case 1: return .ints(try int64s(n).map { Int($0) })
+        case 0: return .doubles(try words(n) { Double(bitPattern: $0) })
+        case 1: return .ints(try words(n) { Int(Int64(bitPattern: $0)) })
         case 2: return .strings(try strings(n))
         default: throw .unreadable(path: path, reason: "unknown element kind of array \(name)")
         }
     }
 
-    mutating func bytes(_ n: Int) throws(ResultArchive.Failure) -> [UInt8] {
-        guard n >= 0, data.count - offset >= n else { throw .unreadable(path: path, reason: "truncated (the shard may still be writing, or failed)") }
+    /// The next `n` bytes, checked to be there.
+    private mutating func take(_ n: Int) throws(ResultArchive.Failure) -> UnsafeRawBufferPointer {
+        guard n >= 0, remaining >= n else { throw .unreadable(path: path, reason: "truncated (the shard may still be writing, or failed)") }
         defer { offset += n }
-        let start = data.startIndex + offset
-        return Array(data[start ..< start + n])
+        return UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + n])
     }
 
+    mutating func bytes(_ n: Int) throws(ResultArchive.Failure) -> [UInt8] { Array(try take(n)) }
+
     mutating func count() throws(ResultArchive.Failure) -> Int {
-        let raw = try bytes(8)
-        var value: UInt64 = 0
-        for (i, b) in raw.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
+        let value = UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self))
         guard value <= UInt64(Int.max) else { throw .unreadable(path: path, reason: "corrupt length") }
         return Int(value)
     }
 
     mutating func string() throws(ResultArchive.Failure) -> String {
         let n = try count()
-        return String(decoding: try bytes(n), as: UTF8.self)
+        return String(decoding: try take(n), as: UTF8.self)
     }
 
     /// `n` strings. Each takes at least its 8-byte length, so a count the remaining bytes cannot hold is refused before
     /// anything is allocated (a corrupt count would otherwise ask for terabytes: fuzz-part, docs/FUZZING.md).
     mutating func strings(_ n: Int) throws(ResultArchive.Failure) -> [String] {
-        guard n <= (data.count - offset) / 8 else { throw .unreadable(path: path, reason: "truncated array") }
+        guard n <= remaining / 8 else { throw .unreadable(path: path, reason: "truncated array") }
         var out: [String] = []
         out.reserveCapacity(n)
         for _ in 0 ..< n { out.append(try string()) }
         return out
     }
 
-    mutating func doubles(_ n: Int) throws(ResultArchive.Failure) -> [Double] {
-        guard n <= (data.count - offset) / 8 else { throw .unreadable(path: path, reason: "truncated array") }
-        let start = data.startIndex + offset
-        offset += 8 * n
-        return data[start ..< start + 8 * n].withUnsafeBytes { raw in
-            (0 ..< n).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
-        }
-    }
-
-    mutating func int64s(_ n: Int) throws(ResultArchive.Failure) -> [Int64] {
-        guard n <= (data.count - offset) / 8 else { throw .unreadable(path: path, reason: "truncated array") }
-        let start = data.startIndex + offset
-        offset += 8 * n
-        return data[start ..< start + 8 * n].withUnsafeBytes { raw in
-            (0 ..< n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+    /// `n` 8-byte little-endian words, each made into a `T` of 8 bytes by `make` (a Double from its bits, an Int):
+    /// on a little-endian machine, where `make` keeps the bits as they are, the bytes are copied as they are.
+    mutating func words<T>(_ n: Int, _ make: (UInt64) -> T) throws(ResultArchive.Failure) -> [T] {
+        precondition(MemoryLayout<T>.size == 8 && MemoryLayout<T>.stride == 8)
+        guard n <= remaining / 8 else { throw .unreadable(path: path, reason: "truncated array") }
+        let raw = try take(8 * n)
+        return [T](unsafeUninitializedCapacity: n) { elements, initialized in
+            #if _endian(little)
+            UnsafeMutableRawBufferPointer(elements).copyMemory(from: raw)
+            #else
+            for i in 0 ..< n {
+                (elements.baseAddress! + i).initialize(to: make(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+            #endif
+            initialized = n
         }
     }
 }

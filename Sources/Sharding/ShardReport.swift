@@ -107,14 +107,8 @@ public enum ShardReport {
             do {
                 let bytes = archive.serialized()
                 try folder.stream(to: archiveName) { write in
-                    // In slices: a part of a million accounts is hundreds of megabytes; no second full copy.
-                    var offset = bytes.startIndex
-                    while offset < bytes.endIndex {
-                        let end = min(offset + (8 << 20), bytes.endIndex)
-                        try write(Array(bytes[offset ..< end]))
-                        offset = end
-                    }
-                    try write(PartChecksum.trailer(of: bytes))
+                    try bytes.withUnsafeBytes { try write($0) }
+                    try PartChecksum.trailer(of: bytes).withUnsafeBytes { try write($0) }
                 }
                 try folder.write(Array(headerBytes) + [10], to: headerName)
                 try folder.commit()
@@ -149,8 +143,7 @@ public enum ShardReport {
             throw .pipeline(error)
         }
         try checkSameBook(market, options: options, header: first)
-        let merged = try mergedArchive(parts)
-        parts = []  // the parts' bytes are not needed any more: free them before the assembly
+        let merged = try mergedArchive(&parts)
         do {
             return try Assembly.assemble(market: market, archive: merged, threads: threads, timings: timings)
         } catch {
@@ -158,11 +151,12 @@ public enum ShardReport {
         }
     }
 
-    /// A part as read: where it is, its header and its verified archive bytes.
+    /// A part as read: where it is, its header and its arrays (or why they cannot be read, reported once the parts
+    /// are known to belong together). The merge takes the arrays out.
     struct Part {
         let directory: URL
         let header: Header
-        let bytes: Data
+        var archive: Result<ResultArchive, ResultArchive.Failure>?
         var path: String { directory.appendingPathComponent(archiveName).path }
     }
 
@@ -188,7 +182,10 @@ public enum ShardReport {
                         + "for \(header.accounts) accounts: not a part Ballast wrote; rerun the shard")
                     continue
                 }
-                parts.append(Part(directory: directory, header: header, bytes: bytes))
+                // Read now, so that one part's bytes at a time are in memory (160 MB at a quarter of a million
+                // accounts), not all of them beside their arrays.
+                let archive = Result { () throws(ResultArchive.Failure) in try ResultArchive(serialized: bytes, path: path) }
+                parts.append(Part(directory: directory, header: header, archive: archive))
             } catch {
                 problems.append("\(path): unreadable part header (written by another version of Ballast?): rerun the shard")
             }
@@ -244,14 +241,18 @@ public enum ShardReport {
         }
     }
 
-    /// The parts' arrays, each part's accounts checked to be its shard's, merged back in canonical order.
-    static func mergedArchive(_ parts: [Part]) throws(Failure) -> ResultArchive {
+    /// The parts' arrays, each part's accounts checked to be its shard's, merged back in canonical order (and taken
+    /// out of `parts`, so that each array is freed once merged).
+    static func mergedArchive(_ parts: inout [Part]) throws(Failure) -> ResultArchive {
         let accounts = parts[0].header.accounts, count = parts[0].header.shardCount
         var archives: [ResultArchive] = []
         var positions: [[CanonicalPosition]] = []
-        for part in parts {
+        for i in parts.indices {
+            let part = parts[i]
+            parts[i].archive = nil
             do {
-                let archive = try ResultArchive(serialized: part.bytes, path: part.path)
+                guard let read = part.archive else { preconditionFailure("a part's arrays are merged once") }
+                let archive = try read.get()
                 let expected = AccountOrder.positions(accountCount: accounts, shard: part.header.shardIndex, of: count)
                 guard try archive.ints(ResultKey.positions) == expected.map(\.index) else {
                     throw ResultArchive.Failure.mismatch("\(part.path): its accounts are not shard \(part.header.shardIndex)/\(count)'s")
@@ -263,7 +264,7 @@ public enum ShardReport {
             }
         }
         do {
-            return try ResultArchive.merge(archives, positions: positions, accountCount: accounts)
+            return try ResultArchive.merge(consuming: &archives, positions: positions, accountCount: accounts)
         } catch {
             throw .parts(["ballast merge: \(error)"])
         }
