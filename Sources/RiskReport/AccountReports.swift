@@ -10,19 +10,15 @@ public enum AccountColumns {
         return [
             Column("account", unit: "text", meaning: "account id, as in positions.csv") { .text(book.accountIDs[$0]) },
             Column("collateral_usd", unit: "USD",
-                   meaning: "C = Σ c_i: the value of the account's holdings of positive quantity") {
-                .number(a.collateral[$0])
-            },
-            Column("debt_usd", unit: "USD", meaning: "D = Σ d_i: the value of the account's debts (negative quantities), positive") {
-                .number(a.debt[$0])
-            },
+                   meaning: "C = Σ c_i: the value of the account's holdings of positive quantity",
+                   numbers: a.collateral),
+            Column("debt_usd", unit: "USD", meaning: "D = Σ d_i: the value of the account's debts (negative quantities), positive",
+                   numbers: a.debt),
             Column("equity_usd", unit: "USD", meaning: "E = C − D") { .number(a.equity($0)) },
-            Column("hcv_usd", unit: "USD", meaning: "haircut-adjusted collateral value HCV = Σ c_i·(1 − h_i)") {
-                .number(a.hcv[$0])
-            },
-            Column("collateral_ratio", unit: "ratio", meaning: "CR = HCV / D; empty without debt") {
-                .number(a.collateralRatio[$0])
-            },
+            Column("hcv_usd", unit: "USD", meaning: "haircut-adjusted collateral value HCV = Σ c_i·(1 − h_i)",
+                   numbers: a.hcv),
+            Column("collateral_ratio", unit: "ratio", meaning: "CR = HCV / D; empty without debt",
+                   numbers: a.collateralRatio),
             Column("health_factor", unit: "ratio", meaning: "CR / liquidation_ratio (below 1: liquidatable); empty without debt") {
                 .number(a.healthFactor($0, config: config))
             },
@@ -39,26 +35,20 @@ public enum AccountColumns {
         let p = r.parametric, hist = r.historical, mc = r.monteCarlo
         return [
             Column("var_param", unit: "USD",
-                   meaning: "parametric (delta-normal) VaR at the configured confidence and horizon: z·σ_P·√h, loss positive") {
-                .number(p.valueAtRisk[$0])
-            },
-            Column("es_param", unit: "USD", meaning: "parametric Expected Shortfall: σ_P·√h·φ(z)/(1 − α), loss positive") {
-                .number(p.expectedShortfall[$0])
-            },
+                   meaning: "parametric (delta-normal) VaR at the configured confidence and horizon: z·σ_P·√h, loss positive",
+                   numbers: p.valueAtRisk),
+            Column("es_param", unit: "USD", meaning: "parametric Expected Shortfall: σ_P·√h·φ(z)/(1 − α), loss positive",
+                   numbers: p.expectedShortfall),
             Column("var_hist", unit: "USD",
-                   meaning: "historical VaR: the k-th largest full-revaluation loss over the return window, × √h") {
-                .number(hist.valueAtRisk[$0])
-            },
-            Column("es_hist", unit: "USD", meaning: "historical Expected Shortfall: mean of the k largest window losses, × √h") {
-                .number(hist.expectedShortfall[$0])
-            },
+                   meaning: "historical VaR: the k-th largest full-revaluation loss over the return window, × √h",
+                   numbers: hist.valueAtRisk),
+            Column("es_hist", unit: "USD", meaning: "historical Expected Shortfall: mean of the k largest window losses, × √h",
+                   numbers: hist.expectedShortfall),
             Column("var_mc", unit: "USD",
-                   meaning: "Monte Carlo VaR: the k-th largest full-revaluation loss over mc_paths simulated h-day moves") {
-                .number(mc.valueAtRisk[$0])
-            },
-            Column("es_mc", unit: "USD", meaning: "Monte Carlo Expected Shortfall: mean of the k largest simulated losses") {
-                .number(mc.expectedShortfall[$0])
-            },
+                   meaning: "Monte Carlo VaR: the k-th largest full-revaluation loss over mc_paths simulated h-day moves",
+                   numbers: mc.valueAtRisk),
+            Column("es_mc", unit: "USD", meaning: "Monte Carlo Expected Shortfall: mean of the k largest simulated losses",
+                   numbers: mc.expectedShortfall),
         ]
     }
 
@@ -67,30 +57,22 @@ public enum AccountColumns {
         let a = r.assessment, p = r.parametric, mc = r.monteCarlo
         return [
             Column("liquidation_buffer_usd", unit: "USD",
-                   meaning: "B₀ = HCV − liquidation_ratio·D: how far HCV can fall before the account is liquidatable") {
-                .number(a.liquidationBuffer[$0])
-            },
+                   meaning: "B₀ = HCV − liquidation_ratio·D: how far HCV can fall before the account is liquidatable",
+                   numbers: a.liquidationBuffer),
             Column("liquidation_probability", unit: "fraction",
                    meaning: "share of the Monte Carlo paths on which the account is liquidatable at the horizon "
-                   + "(haircuts at today's values); empty without debt") {
-                .number(mc.liquidationProbability[$0])
-            },
+                   + "(haircuts at today's values); empty without debt", numbers: mc.liquidationProbability),
             Column("liquidation_sigma", unit: "σ", meaning: "B₀/√(h·bᵀΣb): standard deviations of the most likely adverse "
-                   + "move that exhaust the buffer (negative: already liquidatable); empty without debt") {
-                .number(p.liquidationSigma[$0])
-            },
+                   + "move that exhaust the buffer (negative: already liquidatable); empty without debt",
+                   numbers: p.liquidationSigma),
             Column("liquidation_scenario", unit: "text", meaning: "the three largest price moves of the most likely move to "
                    + "liquidation, as TICKER ±P.P%, largest first; empty without debt") {
                 .text(p.liquidationScenario[$0])
             },
             Column("topup_usd", unit: "USD", meaning: "value of the settlement asset to deposit to restore target_ratio "
-                   + "(its haircut counted): max(0, target_ratio·D − HCV)/(1 − h_settlement)") {
-                .number(a.topup[$0])
-            },
+                   + "(its haircut counted): max(0, target_ratio·D − HCV)/(1 − h_settlement)", numbers: a.topup),
             Column("excess_usd", unit: "USD", meaning: "value of the settlement asset that could be withdrawn staying at "
-                   + "target_ratio: max(0, HCV − target_ratio·D)/(1 − h_settlement)") {
-                .number(a.excess[$0])
-            },
+                   + "target_ratio: max(0, HCV − target_ratio·D)/(1 − h_settlement)", numbers: a.excess),
         ]
     }
 
@@ -103,9 +85,8 @@ public enum AccountColumns {
                 stress.worstScenario[$0] >= 0 ? .text(scenarioNames[stress.worstScenario[$0]]) : .empty
             },
             Column("worst_scenario_loss_usd", unit: "USD",
-                   meaning: "the account's loss under worst_scenario, −Σ e_i·δ_i (negative: a gain)") {
-                .number(stress.worstScenarioLoss[$0])
-            },
+                   meaning: "the account's loss under worst_scenario, −Σ e_i·δ_i (negative: a gain)",
+                   numbers: stress.worstScenarioLoss),
         ]
     }
 
@@ -119,28 +100,19 @@ public enum AccountColumns {
                 .text(rb.status[$0].rawValue)
             },
             Column("target_var_param", unit: "USD", meaning: "parametric VaR of the target collateral x against the debt: "
-                   + "z·√h·√((x − d)ᵀΣ(x − d))" + untargeted) {
-                .number(rb.targetVaR[$0])
-            },
+                   + "z·√h·√((x − d)ᵀΣ(x − d))" + untargeted, numbers: rb.targetVaR),
             Column("target_hcv_usd", unit: "USD",
                    meaning: "HCV of the target collateral, haircuts re-evaluated at the new holdings, less the trading cost"
-                   + untargeted) {
-                .number(rb.targetHCV[$0])
-            },
+                   + untargeted, numbers: rb.targetHCV),
             Column("target_collateral_ratio", unit: "ratio",
-                   meaning: "target_hcv_usd / D; empty without debt and for not_in_scope and failed accounts") {
-                .number(rb.targetRatio[$0])
-            },
+                   meaning: "target_hcv_usd / D; empty without debt and for not_in_scope and failed accounts",
+                   numbers: rb.targetRatio),
             Column("target_topup_usd", unit: "USD", meaning: "settlement asset still to deposit after the swaps when they "
-                   + "cannot reach target_ratio alone (topup_required), else 0" + untargeted) {
-                .number(rb.targetTopup[$0])
-            },
-            Column("turnover_usd", unit: "USD", meaning: "Σ|x_i − c_i|: the value traded to reach the target" + untargeted) {
-                .number(rb.turnover[$0])
-            },
-            Column("cost_usd", unit: "USD", meaning: "trading cost of the swaps: Σ cost_bps_i/10⁴·|x_i − c_i|" + untargeted) {
-                .number(rb.cost[$0])
-            },
+                   + "cannot reach target_ratio alone (topup_required), else 0" + untargeted, numbers: rb.targetTopup),
+            Column("turnover_usd", unit: "USD", meaning: "Σ|x_i − c_i|: the value traded to reach the target" + untargeted,
+                   numbers: rb.turnover),
+            Column("cost_usd", unit: "USD", meaning: "trading cost of the swaps: Σ cost_bps_i/10⁴·|x_i − c_i|" + untargeted,
+                   numbers: rb.cost),
             Column("rebalance_reason", unit: "text", meaning: "why the account's rebalancing failed; empty otherwise") {
                 .text(rb.reason[$0])
             },
@@ -151,7 +123,7 @@ public enum AccountColumns {
     static func figureColumns(_ figures: AccountFigures) -> [Column<Int>] {
         zip(figures.columns, figures.values).map { column, values in
             switch values {
-            case .numbers(let v): return Column(figure: column) { .number(v[$0]) }
+            case .numbers(let v): return Column(figure: column, numbers: v)
             case .integers(let v): return Column(figure: column) { v[$0].map { .integer($0) } ?? .empty }
             case .texts(let v): return Column(figure: column) { v[$0].isEmpty ? .empty : .text(v[$0]) }
             }

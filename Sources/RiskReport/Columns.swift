@@ -23,12 +23,16 @@ public struct Column<Row>: Sendable {
     /// One line saying what a cell means.
     public let meaning: String
     public let cell: @Sendable (Row) -> Cell
+    /// The numbers of a column whose cell for row a is `.number(numbers[a])` (`init(_:unit:meaning:numbers:)`): the
+    /// CSV writer reads them directly instead of calling `cell`.
+    let numbers: [Double]?
 
     public init(_ name: String, unit: String, meaning: String, _ cell: @escaping @Sendable (Row) -> Cell) {
         self.name = name
         self.unit = unit
         self.meaning = meaning
         self.cell = cell
+        numbers = nil
     }
 
     /// The column of a per-account figure, under its declaration.
@@ -39,6 +43,22 @@ public struct Column<Row>: Sendable {
     /// Removed: every column declares its unit and meaning (docs/COLUMNS.md lists them).
     @available(*, unavailable, message: "declare the column's unit and meaning: Column(name, unit: …, meaning: …) { cell }")
     public init(_ name: String, _ cell: @escaping @Sendable (Row) -> Cell) { fatalError() }
+}
+
+extension Column where Row == Int {
+    /// A column of numbers, one per row index: row a's cell is `.number(numbers[a])`.
+    public init(_ name: String, unit: String, meaning: String, numbers: [Double]) {
+        self.name = name
+        self.unit = unit
+        self.meaning = meaning
+        cell = { .number(numbers[$0]) }
+        self.numbers = numbers
+    }
+
+    /// The column of a per-account figure of numbers, under its declaration.
+    public init(figure: FigureColumn, numbers: [Double]) {
+        self.init(figure.name, unit: figure.unit, meaning: figure.meaning, numbers: numbers)
+    }
 }
 
 /// Writes rows under typed columns as RFC 4180 CSV with LF line ends.
@@ -124,14 +144,25 @@ public enum CSVWriter {
         var blockRowValues: [Row] = []
         blockRowValues.reserveCapacity(blockRows)
         var cells = [Cell](repeating: .empty, count: blockRows)
+        var numbers = [Double](repeating: 0, count: blockRows)
         var start = rows.lowerBound
         while start < rows.upperBound {
             let block = start ..< min(start + blockRows, rows.upperBound)
             blockRowValues.removeAll(keepingCapacity: true)
             for index in block { blockRowValues.append(row(index)) }
+            let indices = blockRowValues as? [Int]  // rows that are array indices, for columns of `numbers`
             text.removeAll()
             for c in columns.indices {
-                let cell = columns[c].cell, first = c * blockRowValues.count
+                let first = c * blockRowValues.count
+                if let values = columns[c].numbers, let indices {
+                    for r in indices.indices { numbers[r] = values[indices[r]] }
+                    for r in indices.indices {
+                        text.append(number: numbers[r])
+                        ends[first + r] = text.count
+                    }
+                    continue
+                }
+                let cell = columns[c].cell
                 cells.withUnsafeMutableBufferPointer { cells in
                     for r in blockRowValues.indices { cells[r] = cell(blockRowValues[r]) }
                     for r in blockRowValues.indices {

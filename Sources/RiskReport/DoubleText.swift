@@ -56,14 +56,19 @@ public struct DoubleText {
         // 2^-11 ≤ |x| < 2^53 and not whole (2^-11 below a power of two would need 10^20).
         guard q < 0 && (q > -63 || q == -63 && c != 1 << 52) else { return Self.standard(x, to: p) }
         var (digits, exponent) = shortestDigits(significand: c, exponent: q)
-        Self.removeTrailingZeros(&digits, &exponent)
-        let count = digitCount(digits)
+        // 16 or 17 digits (10^17 after rounding up 17 nines), fewer once the trailing zeros are gone.
+        var count = digits >= 10_000_000_000_000_000 ? (digits >= 100_000_000_000_000_000 ? 18 : 17) : 16
+        if digits % 10 == 0 {
+            let before = exponent
+            Self.removeTrailingZeros(&digits, &exponent)
+            count &-= exponent &- before
+        }
         // The power of ten of the first digit: −4 ... 15 for 2^-11 ≤ |x| < 2^53.
         let first = exponent &+ count &- 1
         return sign &+ Self.place(digits, count: count, first: first, to: out)
     }
 
-    /// Divides `digits` (≥ 1, below 10^17) by 10 while it ends in 0, adding 1 to `exponent` each time: by 10^8, 10^4,
+    /// Divides `digits` (≥ 1, at most 10^17) by 10 while it ends in 0, adding 1 to `exponent` each time: by 10^8, 10^4,
     /// 10^2 and 10 (a short decimal such as 3.25 comes out of `shortestDigits` as 3250000000000000·10^-15).
     @inline(__always)
     static func removeTrailingZeros(_ digits: inout UInt64, _ exponent: inout Int) {
