@@ -14,7 +14,8 @@
 /// compare both on millions of numbers (whole decimals, their neighbours, ties, random bit patterns).
 public struct DoubleText {
     /// Room a number needs in the buffer: at most 24 bytes written ("-0.000" and 17 digits, or a standard-library
-    /// text), plus 8 for the last 8-byte store.
+    /// text such as "-2.2250738585072014e-308"), and the digits are stored 8 bytes at a time, up to 8 bytes past the
+    /// last digit: every store of `write` stays within 40 bytes of `p`.
     public static let maxBytes = 40
 
     /// 10^e for e in 0 ... 19, in memory of its own: the hot loop reads it through a pointer (a global array would be

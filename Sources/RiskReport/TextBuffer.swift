@@ -1,5 +1,9 @@
 /// CSV or JSON text being built, in memory of its own that grows as needed: numbers and integers are formatted
 /// straight into its free space (`DoubleText`), texts copied from their UTF-8 storage. `finish()` hands the bytes over.
+///
+/// Raw memory, as the hottest loop of the report phase: every write is preceded by `reserve` of the most bytes it
+/// may store (`DoubleText.maxBytes` for a number, twice a text's length plus 3 for a quoted cell, the cells' bytes
+/// plus one separator per cell for `appendLines`), so no store goes past `capacity`. Noncopyable: one owner frees it.
 struct TextBuffer: ~Copyable {
     /// Start of the memory: `count` bytes written, `capacity` bytes allocated.
     private var base: UnsafeMutableRawPointer
