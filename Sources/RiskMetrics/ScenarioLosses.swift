@@ -119,9 +119,12 @@ public enum ScenarioLossCalculator {
                                                                 blockSize: blockSize)
         let taskCount = (blockCount + blocksPerTask - 1) / blocksPerTask
         let dense = (0 ..< blockCount).map { job.useDense($0 * blockSize ..< min(($0 + 1) * blockSize, accounts)) }
-        // Dense blocks screen their paths in single precision (`LossWorkspace.screenedProduct`).
-        let single: [Float] = dense.contains(true) ? moves.elements.map { Float($0) } : []
-        let pathMajor: [Double] = dense.contains(true) ? moves.transposed.elements : []
+        // Dense blocks screen their paths in single precision (`LossWorkspace.screenedProduct`) unless a move is
+        // beyond Float's range (it would be infinite there, and 0·∞ poisons every row of the product).
+        let screens = dense.contains(true)
+            && job.largestMoves.allSatisfy { $0 < LossWorkspace.singlePrecisionReach }
+        let single: [Float] = screens ? moves.elements.map { Float($0) } : []
+        let pathMajor: [Double] = screens ? moves.transposed.elements : []
         BLASThreads.with(1) {
             valueAtRisk.withSharedOutput { varOut in
             shortfall.withSharedOutput { esOut in

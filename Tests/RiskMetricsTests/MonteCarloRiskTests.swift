@@ -222,6 +222,30 @@ import Testing
         }
     }
 
+    /// A move beyond Float's range (a data error upstream, capped at the largest double) must not reach the
+    /// single-precision screening, where 0·∞ would poison the rows of accounts that do not hold the asset: the
+    /// dense kernel agrees with the sparse one, which reads only each account's own rows.
+    @Test func movesBeyondFloatRangeAreNotScreened() throws {
+        let sigma = covariance(vols: [0.02, 0.03], correlation: 0.1)
+        let b = book([[(0, 100)], [(0, 250)], [(0, 40)]], assets: 2)
+        let c = config(paths: 500)
+        let (assessment, _) = computeRisk(book: b, covariance: sigma, prices: [1, 1], schedule: schedule(2), config: c)
+        var moves = Matrix(rows: 2, columns: 500)
+        var rng = TestRandom(seed: 77)
+        for s in 0 ..< 500 { moves[0, s] = rng.nextUniform(-0.1 ... 0.1); moves[1, s] = rng.nextUniform(-0.1 ... 0.1) }
+        moves[1, 17] = .greatestFiniteMagnitude
+        func run(_ kernel: ScenarioLossCalculator.Kernel) -> ScenarioRisk {
+            ScenarioLossCalculator.compute(book: b, assessment: assessment, moves: moves, confidence: 0.99, lossScale: 1,
+                                           liquidationRatio: nil, workers: 1, kernel: kernel)
+        }
+        let (dense, sparse) = (run(.dense), run(.sparse))
+        #expect(dense.denseBlocks == 1 && sparse.sparseBlocks == 1)
+        for a in 0 ..< 3 {
+            #expect(dense.valueAtRisk[a].isFinite && relativeError(dense.valueAtRisk[a], sparse.valueAtRisk[a]) < 1e-12)
+            #expect(relativeError(dense.expectedShortfall[a], sparse.expectedShortfall[a]) < 1e-12)
+        }
+    }
+
     /// Student t (ν = 5) at the same covariance: heavier tails than the normal.
     @Test func studentTailsAreHeavierThanNormal() throws {
         let sigma = covariance(vols: [0.001, 0.0012, 0.0008], correlation: 0.3)
