@@ -268,6 +268,8 @@ public final class AccountRebalancer {
         }
         let s = context.varianceScale
         let sigma = context.covariance
+        // Locals: the loops then read them without a run-time exclusivity check per access of a class property.
+        let universe = self.universe, anchorAssets = self.anchorAssets, anchorValues = self.anchorValues
         for i in 0 ..< n {
             let j = universe[i]
             var acc = 0.0
@@ -388,6 +390,9 @@ public final class AccountRebalancer {
         for i in 0 ..< setup.n where inWorkingSet[i] { working.append(i) }
         let w = working.count
         let s = context.varianceScale, sigma = context.covariance
+        // Locals: the w² loop reads them without a run-time exclusivity check per access of a class property.
+        let working = self.working, universe = self.universe, linearU = self.linearU
+        let cS = self.cS, uS = self.uS, gS = self.gS, kS = self.kS
         problem.resize(w)
         for a in 0 ..< w {
             let i = working[a], ja = universe[i]
@@ -410,11 +415,13 @@ public final class AccountRebalancer {
         var added = false
         let eta = solver.eta, zeta = solver.zeta
         let s = context.varianceScale, sigma = context.covariance
+        // Locals: the inner loop reads them without a run-time exclusivity check per access of a class property.
+        let working = self.working, universe = self.universe, y = solver.y
         for i in 0 ..< setup.n where !inWorkingSet[i] {
             let ji = universe[i]
             let rowBase = ji * sigma.columns
             var py = 0.0
-            for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
+            for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * y[a] }
             let multiplier = 2 * py / s + linearU[i] + setup.kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
             if multiplier < -Self.kktTolerance * (1 + abs(eta)) {
                 inWorkingSet[i] = true
@@ -541,6 +548,7 @@ public final class AccountRebalancer {
             }
         }
         let sigma = context.covariance
+        let anchorAssets = self.anchorAssets, anchorValues = self.anchorValues
         var variance = 0.0
         for s in anchorAssets.indices {
             let row = anchorAssets[s] * sigma.columns

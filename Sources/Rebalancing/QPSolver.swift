@@ -73,7 +73,7 @@ public final class QPSolver {
     /// Multiplier of the coverage row (≥ 0; 0 without coverage).
     public var zeta: Double { x.zeta }
     /// Objective at y.
-    public private(set) var objective = 0.0
+    public internal(set) var objective = 0.0
     /// The largest reachable coverage (computed by each solve that has a coverage row).
     public private(set) var maxCoverage = Double.nan
     public private(set) var iterations = 0
@@ -92,16 +92,24 @@ public final class QPSolver {
     private var arena = Arena(count: 0)
     /// The problem being solved: a copy of the caller's `QPProblem.data` (its pointers), set by `start`, and the
     /// problem itself, kept alive while those pointers are in use.
-    private var data = QPProblem.Data()
+    private(set) var data = QPProblem.Data()
     private var problem: QPProblem?
     private(set) var boxes = Boxes()
     /// The iterate, the Newton direction, and the predictor's direction (kept for the corrector's second-order term).
-    private(set) var x = SplitVector(), dx = SplitVector(), affine = SplitVector()
+    var x = SplitVector(), dx = SplitVector(), affine = SplitVector()
     private var best = BestIterate()
     private(set) var residuals = Residuals()
     private var newton = NewtonSystem()
     private var rhs = RightSides()
     private var refinement = Refinement()
+    /// The active-set finish's workspace, its free count and the multipliers it solved for.
+    private(set) var finishing = FinishWorkspace()
+    var finishingFreeCount = 0
+    var finishEta = 0.0, finishZeta = 0.0
+    /// The coverage Σ g·y − Σ k·|y − c| at the finish's candidate.
+    var finishCoverage = 0.0
+    /// Length of the last step taken along `dx` (0 before the first).
+    private(set) var lastStep = 0.0
     /// Scratch of the coverage LP (2n).
     private var order: [Int] = []
     private(set) var hasCoverage = false
@@ -134,6 +142,7 @@ public final class QPSolver {
         newton = NewtonSystem(arena, length: length)
         rhs = RightSides(arena, length: length)
         refinement = Refinement(arena, length: length)
+        finishing = FinishWorkspace(arena, length: length)
     }
 
     /// The solution as an array (tests).
@@ -155,6 +164,7 @@ public final class QPSolver {
         self.problem = problem
         data = problem.data
         iterations = 0
+        lastStep = 0
         x.eta = 0
         x.zeta = 0
         if n == 0 {
@@ -277,6 +287,8 @@ public final class QPSolver {
                 finish()
                 return .solved(iterations: iteration)
             }
+            if n > QPSolver.finishMinimumSize && r.complementarity <= QPSolver.finishGap * (1 + abs(r.objective))
+                && tryActiveSetFinish() { return .solved(iterations: iteration) }
             // Keep the best iterate that meets the acceptance level: returned if the strict criterion is never met
             // (stagnation at the limits of double precision).
             let merit = r.merit(scale: scale)
@@ -490,6 +502,7 @@ public final class QPSolver {
 
     /// x ← x + α·dx (σ and ζ only with a coverage row).
     private func takeStep(_ alpha: Double) {
+        lastStep = alpha
         for i in 0 ..< n {
             x.p[i] += alpha * dx.p[i]; x.m[i] += alpha * dx.m[i]
             x.zpl[i] += alpha * dx.zpl[i]; x.zpu[i] += alpha * dx.zpu[i]
@@ -745,6 +758,22 @@ extension QPSolver {
     static let weightSumFloor = 1e-300
     /// The 2 × 2 border is singular when its determinant is below this fraction of max(1, |a11·a22|).
     static let singularDeterminant = 1e-300
+    /// The active-set finish is tried once the total complementarity is below this fraction of 1 + |objective|
+    /// (earlier guesses are almost never right: measured on tier I, 1e-1 … 1e-3 take the same iterations, and
+    /// trying from the start costs more in failed attempts than it saves).
+    static let finishGap = 1e-2
+    /// … and only on problems of more than this many assets: below, an iteration (a Swift Cholesky of a few dozen
+    /// rows) costs about as much as an attempt, so the finish saves nothing (retail working sets, ≈ 9 assets).
+    static let finishMinimumSize = 48
+    /// Revisions of one guess the active-set finish tries.
+    static let finishRounds = 6
+    /// Most free assets the active-set finish solves for (more: the iterations go on).
+    static let finishMaxFree = 48
+    /// A pivot of the finish's small system below this fraction of its largest entry means the system is singular.
+    static let finishPivotFloor = 1e-13
+    /// How far (units of C) a free asset solved by the finish may land outside its side of the box before the guess
+    /// is rejected; within it, the value is clipped onto the bound.
+    static let finishBoxSlack = 1e-12
     /// Fraction of the step to the boundary taken (measured: 0.999 saves about half an iteration per account
     /// against 0.995 on the tier-L and tier-I books, with the same objectives; 0.9999 gains little more).
     static let stepFactor = 0.999
