@@ -78,6 +78,11 @@ public final class QPSolver {
     public private(set) var maxCoverage = Double.nan
     public private(set) var iterations = 0
 
+    /// Whether the last solve ended in an accepted active-set finish (diagnostics, tests).
+    public internal(set) var finishedByActiveSet = false
+    /// Try the active-set finish (tests turn it off to compare with the plain interior point).
+    var activeSetFinishEnabled = true
+
     /// Debug hook: one line per iteration when set (tests only).
     public var trace: ((String) -> Void)?
 
@@ -108,8 +113,6 @@ public final class QPSolver {
     var finishEta = 0.0, finishZeta = 0.0
     /// The coverage Σ g·y − Σ k·|y − c| at the finish's candidate.
     var finishCoverage = 0.0
-    /// Length of the last step taken along `dx` (0 before the first).
-    private(set) var lastStep = 0.0
     /// Scratch of the coverage LP (2n).
     private var order: [Int] = []
     private(set) var hasCoverage = false
@@ -164,7 +167,7 @@ public final class QPSolver {
         self.problem = problem
         data = problem.data
         iterations = 0
-        lastStep = 0
+        finishedByActiveSet = false
         x.eta = 0
         x.zeta = 0
         if n == 0 {
@@ -287,8 +290,11 @@ public final class QPSolver {
                 finish()
                 return .solved(iterations: iteration)
             }
-            if n > QPSolver.finishMinimumSize && r.complementarity <= QPSolver.finishGap * (1 + abs(r.objective))
-                && tryActiveSetFinish() { return .solved(iterations: iteration) }
+            if activeSetFinishEnabled && n > QPSolver.finishMinimumSize
+                && r.complementarity <= QPSolver.finishGap * (1 + abs(r.objective)) && tryActiveSetFinish() {
+                finishedByActiveSet = true
+                return .solved(iterations: iteration)
+            }
             // Keep the best iterate that meets the acceptance level: returned if the strict criterion is never met
             // (stagnation at the limits of double precision).
             let merit = r.merit(scale: scale)
@@ -502,7 +508,6 @@ public final class QPSolver {
 
     /// x ← x + α·dx (σ and ζ only with a coverage row).
     private func takeStep(_ alpha: Double) {
-        lastStep = alpha
         for i in 0 ..< n {
             x.p[i] += alpha * dx.p[i]; x.m[i] += alpha * dx.m[i]
             x.zpl[i] += alpha * dx.zpl[i]; x.zpu[i] += alpha * dx.zpu[i]

@@ -203,7 +203,13 @@ final class CascadeState {
     /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
     func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
                    parameters: CascadeParameters, outcome: inout CascadeOutcome) -> [Int32] {
-        for j in roundSales.indices { roundSales[j] = 0 }
+        // The sales accumulate in a local array (moved out of the property and back): the per-holding loop then
+        // makes no run-time exclusivity check of a class property.
+        var sales: [Double] = []
+        swap(&sales, &roundSales)
+        defer { swap(&sales, &roundSales) }
+        for j in sales.indices { sales[j] = 0 }
+        let growth = self.growth, bookValue = book.value, bookAsset = book.asset
         var liquidated: [Int32] = []
         for a32 in accounts {
             let a = Int(a32)
@@ -215,9 +221,10 @@ final class CascadeState {
             let exhausted = parameters.closeFactor * d >= c / (1 + parameters.penalty)
             // Share of each collateral holding seized: all of it when the collateral runs out.
             let seized = exhausted ? 1 : (1 + parameters.penalty) * repaid / c
-            for k in book.rows(of: a) where book.value[k] > 0 {
-                let j = Int(book.asset[k])
-                roundSales[j] += book.value[k] * growth[j] * collateralScale[a] * seized
+            let scale = collateralScale[a]
+            for k in book.rows(of: a) where bookValue[k] > 0 {
+                let j = Int(bookAsset[k])
+                sales[j] += bookValue[k] * growth[j] * scale * seized
             }
             collateralScale[a] = exhausted ? 0 : collateralScale[a] * (1 - seized)
             debtScale[a] *= 1 - repaid / d
@@ -250,10 +257,12 @@ final class CascadeState {
     @inline(__always) func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
         var c = 0.0, d = 0.0, h = 0.0
         let cs = collateralScale[a], ds = debtScale[a]
+        // Locals: the per-holding loop then makes no run-time exclusivity check of a class property.
+        let growth = self.growth, bookValue = book.value, bookAsset = book.asset
         for k in book.rows(of: a) {
-            let e = book.value[k]
+            let e = bookValue[k]
             guard e != 0 else { continue }
-            let j = Int(book.asset[k])
+            let j = Int(bookAsset[k])
             if e < 0 {
                 d -= e * growth[j] * ds
             } else {
@@ -298,6 +307,7 @@ final class CascadeState {
     /// liquidated accounts, and the per-asset sales and impacts.
     func finish(_ prepared: PreparedBook, outcome: inout CascadeOutcome) {
         let book = prepared.book
+        let growth = self.growth
         for a in 0 ..< book.accountCount where !book.excluded[a] {
             // Only indebted accounts have a state in this cascade; the others keep today's quantities.
             let indebted = prepared.isIndebted[a]
