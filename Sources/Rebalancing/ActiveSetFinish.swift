@@ -81,7 +81,7 @@ extension QPSolver {
             DenseKernels.symv(data.quadratic, n: n, lda: n, x: finishing.candidate, y: finishing.quadraticTerm)
             let norms = candidateNorms(eta: finishEta, zeta: finishZeta)
             if outside <= QPSolver.finishBoxSlack && finishZeta >= 0 && norms.isConverged(scale: scale) {
-                acceptCandidate(objective: norms.objective)
+                acceptCandidate()
                 return true
             }
             let dualTolerance = QPSolver.stationarityTolerance * max(scale, norms.gradientMax)
@@ -343,12 +343,14 @@ extension QPSolver {
         return true
     }
 
-    /// Makes the candidate the solution (y, η, ζ, its objective).
-    private func acceptCandidate(objective: Double) {
-        for i in 0 ..< n { y[i] = finishing.candidate[i] }
+    /// Makes the candidate the solution: y (clipped into [0, u] like every solution: a cap reached as c + (u − c)
+    /// may round one ulp past u), η, ζ, and the objective at y.
+    private func acceptCandidate() {
+        let candidate = finishing.candidate, upper = data.upper
+        for i in 0 ..< n { y[i] = min(max(candidate[i], 0), upper[i]) }
         x.eta = finishEta
         x.zeta = finishZeta
-        self.objective = objective
+        objective = data.objective(at: y)
     }
 
     /// The residual norms of the candidate (P·y already in `finishing.quadraticTerm`): rows, the wrong-signed

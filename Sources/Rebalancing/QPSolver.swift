@@ -43,8 +43,15 @@ import LinearAlgebra
 /// acceptance level (rows ≤ 1e-9, stationarity ≤ 1e-8·scale, gap ≤ 1e-9·(1 + |objective|)) is returned as
 /// solved when the strict level is not reached (stagnation, a failed factorisation or non-finite iterates).
 ///
+/// On problems of more than `finishMinimumSize` assets, once the gap is below `finishGap`, each iteration first tries
+/// the active-set finish (`ActiveSetFinish.swift`): guess from the iterate which bound or kink every asset ends on,
+/// solve the few free assets exactly, and return that point when it passes the same convergence test on the whole
+/// problem. At the optimum of this family nearly every asset is on a bound or kink (tier I: 1.8 free of 193), so
+/// the finish ends most institutional solves 3–6 iterations early (tier I: 14.9 → 10.3 iterations per account, each
+/// a Cholesky of order ~200) with the optimum exact up to rounding; retail problems (≈ 9 assets) never try it.
+///
 /// One solve, as named steps: `prepare` (checks, boxes, feasibility, 2P, scale), `startingPoint`, then per iteration
-/// `computeResiduals`, the stopping tests on `ResidualNorms`, `formNewtonSystem` + `factorise` +
+/// `computeResiduals`, the stopping tests on `ResidualNorms`, `tryActiveSetFinish`, `formNewtonSystem` + `factorise` +
 /// `solveBorderColumns`, `predictorCorrector` (two `direction`s: targets, reduced solve, refinement, dual steps) and
 /// `takeStep`; `finish` maps the split variables back to y. The state is grouped by role (`Boxes`, the iterate and
 /// the two directions as `SplitVector`s, `BestIterate`, `Residuals`, `NewtonSystem`, `RightSides`, `Refinement`),

@@ -74,7 +74,7 @@ public enum LiquidationCascade {
                     let b = task / scenarioCount, s = task % scenarioCount
                     let shocks = Array(scenarios.shocks.elements[s * n ..< (s + 1) * n])
                     out[task] = simulate(prepared[b], shocks: shocks, market: market, parameters: parameters,
-                                         state: state) { onRound(b, s, $0) }
+                                         state: &state) { onRound(b, s, $0) }
                 }
             }
         }
@@ -83,7 +83,7 @@ public enum LiquidationCascade {
 
     /// One cascade: rounds until one liquidates nobody or `maxRounds` is reached, then the final state's figures.
     static func simulate(_ prepared: PreparedBook, shocks: [Double], market: CascadeMarket,
-                         parameters: CascadeParameters, state: CascadeState,
+                         parameters: CascadeParameters, state: inout CascadeState,
                          onRound: (Int) -> Void = { _ in }) -> CascadeOutcome {
         var outcome = CascadeOutcome()
         state.start(shocks: shocks, indebted: prepared.indebted)
@@ -126,8 +126,9 @@ struct PreparedBook: Sendable {
 
 /// A worker's state of the cascade it is running, reused from one cascade to the next. Per account: the share of
 /// today's collateral and debt quantities it still holds, its valuation at the current prices and the round of its
-/// first liquidation; per asset: the price relative to today's, and the sales. Never leaves its worker.
-final class CascadeState {
+/// first liquidation; per asset: the price relative to today's, and the sales. Never leaves its worker: a value type,
+/// passed `inout`, so its arrays are accessed without run-time exclusivity checks.
+struct CascadeState {
     /// Fraction of today's collateral (debt) quantities the account still holds: every collateral (debt) quantity
     /// is scaled alike by a liquidation.
     var collateralScale: [Double]
@@ -170,7 +171,7 @@ final class CascadeState {
     }
 
     /// Today's quantities at the stressed prices P⁰ = p·(1 + δ).
-    func start(shocks: [Double], indebted: [Int32]) {
+    mutating func start(shocks: [Double], indebted: [Int32]) {
         for j in shocks.indices {
             growth[j] = 1 + shocks[j]
             sold[j] = 0
@@ -201,15 +202,9 @@ final class CascadeState {
 
     /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2),
     /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
-    func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
+    mutating func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
                    parameters: CascadeParameters, outcome: inout CascadeOutcome) -> [Int32] {
-        // The sales accumulate in a local array (moved out of the property and back): the per-holding loop then
-        // makes no run-time exclusivity check of a class property.
-        var sales: [Double] = []
-        swap(&sales, &roundSales)
-        defer { swap(&sales, &roundSales) }
-        for j in sales.indices { sales[j] = 0 }
-        let growth = self.growth, bookValue = book.value, bookAsset = book.asset
+        for j in roundSales.indices { roundSales[j] = 0 }
         var liquidated: [Int32] = []
         for a32 in accounts {
             let a = Int(a32)
@@ -221,10 +216,9 @@ final class CascadeState {
             let exhausted = parameters.closeFactor * d >= c / (1 + parameters.penalty)
             // Share of each collateral holding seized: all of it when the collateral runs out.
             let seized = exhausted ? 1 : (1 + parameters.penalty) * repaid / c
-            let scale = collateralScale[a]
-            for k in book.rows(of: a) where bookValue[k] > 0 {
-                let j = Int(bookAsset[k])
-                sales[j] += bookValue[k] * growth[j] * scale * seized
+            for k in book.rows(of: a) where book.value[k] > 0 {
+                let j = Int(book.asset[k])
+                roundSales[j] += book.value[k] * growth[j] * collateralScale[a] * seized
             }
             collateralScale[a] = exhausted ? 0 : collateralScale[a] * (1 - seized)
             debtScale[a] *= 1 - repaid / d
@@ -237,7 +231,7 @@ final class CascadeState {
     }
 
     /// Whether any of `accounts` would be liquidated in round `round` (values them, liquidates nobody).
-    func anyLiquidatable(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
+    mutating func anyLiquidatable(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
                          parameters: CascadeParameters) -> Bool {
         accounts.contains { a32 in
             let a = Int(a32)
@@ -254,15 +248,13 @@ final class CascadeState {
 
     /// C, D and HCV of account a at the current prices and quantities, summed in holding order (at round 1 exactly
     /// the stress test's figures).
-    @inline(__always) func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
+    @inline(__always) mutating func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
         var c = 0.0, d = 0.0, h = 0.0
         let cs = collateralScale[a], ds = debtScale[a]
-        // Locals: the per-holding loop then makes no run-time exclusivity check of a class property.
-        let growth = self.growth, bookValue = book.value, bookAsset = book.asset
         for k in book.rows(of: a) {
-            let e = bookValue[k]
+            let e = book.value[k]
             guard e != 0 else { continue }
-            let j = Int(bookAsset[k])
+            let j = Int(book.asset[k])
             if e < 0 {
                 d -= e * growth[j] * ds
             } else {
@@ -278,7 +270,7 @@ final class CascadeState {
     }
 
     /// Adds the round's sales to V, moves the prices of the assets sold (step 3) and extends `priceFloor`.
-    func applySales(shocks: [Double], market: CascadeMarket, parameters: CascadeParameters,
+    mutating func applySales(shocks: [Double], market: CascadeMarket, parameters: CascadeParameters,
                     outcome: inout CascadeOutcome) {
         var smallestRatio = 1.0
         for j in roundSales.indices where roundSales[j] > 0 {
@@ -307,7 +299,6 @@ final class CascadeState {
     /// liquidated accounts, and the per-asset sales and impacts.
     func finish(_ prepared: PreparedBook, outcome: inout CascadeOutcome) {
         let book = prepared.book
-        let growth = self.growth
         for a in 0 ..< book.accountCount where !book.excluded[a] {
             // Only indebted accounts have a state in this cascade; the others keep today's quantities.
             let indebted = prepared.isIndebted[a]
