@@ -343,6 +343,20 @@ extension QPSolver {
         return true
     }
 
+    /// How far an asset's side stationarities (buy = z_pl − z_pu, sell = z_ml − z_mu) are from what its placement
+    /// allows: a bound's multiplier must be ≥ 0, a free side's stationarity 0; a closed side has no condition.
+    @inline(__always) static func stationarityViolation(_ place: Placement, buy: Double, sell: Double, buyOpen: Bool,
+                                                        sellOpen: Bool) -> Double {
+        let buyAtLower = buyOpen ? max(-buy, 0) : 0, sellAtLower = sellOpen ? max(-sell, 0) : 0
+        switch place {
+        case .atCurrent: return max(buyAtLower, sellAtLower)
+        case .atCap: return max(max(buy, 0), sellAtLower)
+        case .atZero: return max(max(sell, 0), buyAtLower)
+        case .freeBuy: return max(abs(buy), sellAtLower)
+        case .freeSell: return max(abs(sell), buyAtLower)
+        }
+    }
+
     /// Makes the candidate the solution: y (clipped into [0, u] like every solution: a cap reached as c + (u − c)
     /// may round one ulp past u), η, ζ, and the objective at y.
     private func acceptCandidate() {
@@ -373,25 +387,8 @@ extension QPSolver {
             let buy = g + kappa - eta - zeta * (gv - k), sell = -g + kappa + eta + zeta * (gv + k)
             finishing.buyMultiplier[i] = buy
             finishing.sellMultiplier[i] = sell
-            let buyOpen = boxes.roomP[i] > 0, sellOpen = boxes.roomM[i] > 0
-            var violation = 0.0
-            switch Placement(rawValue: placement[i])! {
-            case .atCurrent:
-                if buyOpen { violation = max(violation, -buy) }
-                if sellOpen { violation = max(violation, -sell) }
-            case .atCap:
-                violation = max(violation, buy)
-                if sellOpen { violation = max(violation, -sell) }
-            case .atZero:
-                violation = max(violation, sell)
-                if buyOpen { violation = max(violation, -buy) }
-            case .freeBuy:
-                violation = max(violation, abs(buy))
-                if sellOpen { violation = max(violation, -sell) }
-            case .freeSell:
-                violation = max(violation, abs(sell))
-                if buyOpen { violation = max(violation, -buy) }
-            }
+            let violation = Self.stationarityViolation(Placement(rawValue: placement[i])!, buy: buy, sell: sell,
+                                                       buyOpen: boxes.roomP[i] > 0, sellOpen: boxes.roomM[i] > 0)
             dual = max(dual, violation)
         }
         finishCoverage = coverage + data.coverageFloor
