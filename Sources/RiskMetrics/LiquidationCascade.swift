@@ -63,18 +63,23 @@ public enum LiquidationCascade {
                            onRound: @escaping @Sendable (Int, Int, Int) -> Void = { _, _, _ in }) -> [[CascadeOutcome]] {
         let scenarioCount = scenarios.count, n = scenarios.assetCount
         precondition(n == market.assets, "cascade: scenarios and market have different assets")
-        let prepared = books.map(PreparedBook.init)
+        let prepared = books.indices.map { PreparedBook(books[$0], first: $0 > 0 ? books[0] : nil) }
         let maxAccounts = books.map(\.accountCount).max() ?? 0
-        let taskCount = books.count * scenarioCount
-        var flat = [CascadeOutcome](repeating: CascadeOutcome(), count: taskCount)
+        var flat = [CascadeOutcome](repeating: CascadeOutcome(), count: books.count * scenarioCount)
         BLASThreads.with(1) {
             flat.withSharedOutput { out in
-                Parallel.forEachBlock(blockCount: taskCount, workers: workers,
-                                      makeWorkspace: { CascadeState(accounts: maxAccounts, assets: n) }) { task, state in
-                    let b = task / scenarioCount, s = task % scenarioCount
+                // One task per scenario, its books in order: the later books reuse the first one's round-1 valuations
+                // of the accounts they hold alike (`PreparedBook.sameAsFirst`).
+                Parallel.forEachBlock(blockCount: scenarioCount, workers: workers,
+                                      makeWorkspace: { CascadeState(accounts: maxAccounts, assets: n) }) { s, state in
                     let shocks = Array(scenarios.shocks.elements[s * n ..< (s + 1) * n])
-                    out[task] = simulate(prepared[b], shocks: shocks, market: market, parameters: parameters,
-                                         state: &state) { onRound(b, s, $0) }
+                    for b in prepared.indices {
+                        let roundOne: RoundOneValuations = b == 0 ? (prepared.count > 1 ? .record : .compute)
+                            : prepared[b].sameAsFirst.map { .reuse($0) } ?? .compute
+                        out[b * scenarioCount + s] = simulate(prepared[b], shocks: shocks, market: market,
+                                                              parameters: parameters, state: &state,
+                                                              roundOne: roundOne) { onRound(b, s, $0) }
+                    }
                 }
             }
         }
@@ -84,6 +89,7 @@ public enum LiquidationCascade {
     /// One cascade: rounds until one liquidates nobody or `maxRounds` is reached, then the final state's figures.
     static func simulate(_ prepared: PreparedBook, shocks: [Double], market: CascadeMarket,
                          parameters: CascadeParameters, state: inout CascadeState,
+                         roundOne: RoundOneValuations = .compute,
                          onRound: (Int) -> Void = { _ in }) -> CascadeOutcome {
         var outcome = CascadeOutcome()
         state.start(shocks: shocks, indebted: prepared.indebted)
@@ -91,7 +97,7 @@ public enum LiquidationCascade {
         for round in 1 ... parameters.maxRounds {
             onRound(round)
             let liquidated = state.liquidate(candidates, book: prepared.book, round: round, market: market,
-                                             parameters: parameters, outcome: &outcome)
+                                             parameters: parameters, roundOne: roundOne, outcome: &outcome)
             guard !liquidated.isEmpty else { break }
             outcome.rounds = round
             state.applySales(shocks: shocks, market: market, parameters: parameters, outcome: &outcome)
@@ -107,21 +113,43 @@ public enum LiquidationCascade {
     }
 }
 
-/// A cascade book with what every scenario reuses: its indebted accounts.
+/// A cascade book with what every scenario reuses: its indebted accounts, and which accounts it holds exactly as the
+/// run's first book does.
 struct PreparedBook: Sendable {
     let book: CascadeBook
     /// Included accounts with debt today, ascending: the only ones a cascade can liquidate.
     let indebted: [Int32]
     /// Per account: whether it is in `indebted`.
     let isIndebted: [Bool]
+    /// Per account: the same rows (assets and values, in order) and inclusion as in the first book — its round-1
+    /// valuation at the same stressed prices is then the same, bit for bit. Nil for the first book itself, or when
+    /// the books' accounts differ.
+    let sameAsFirst: [Bool]?
 
-    init(_ book: CascadeBook) {
+    init(_ book: CascadeBook, first: CascadeBook? = nil) {
         self.book = book
         indebted = book.indebtedAccounts()
         var isIndebted = [Bool](repeating: false, count: book.accountCount)
         for a in indebted { isIndebted[Int(a)] = true }
         self.isIndebted = isIndebted
+        if let first, first.accountCount == book.accountCount {
+            sameAsFirst = (0 ..< book.accountCount).map { a in
+                let rows = book.rows(of: a), firstRows = first.rows(of: a)
+                return book.excluded[a] == first.excluded[a] && rows.count == firstRows.count
+                    && book.asset[rows] == first.asset[firstRows] && book.value[rows] == first.value[firstRows]
+            }
+        } else {
+            sameAsFirst = nil
+        }
     }
+}
+
+/// What round 1 of a cascade does with its valuations at the stressed prices: compute them, compute and keep them
+/// (the first book of a scenario), or take the kept ones for the accounts marked (a later book of the same scenario).
+enum RoundOneValuations {
+    case compute
+    case record
+    case reuse([Bool])
 }
 
 /// A worker's state of the cascade it is running, reused from one cascade to the next. Per account: the share of
@@ -154,6 +182,10 @@ struct CascadeState {
     var sold: [Double]
     var roundSales: [Double]
     var impact: [Double]
+    /// C, D and HCV at the stressed prices P⁰ of the scenario's first book, per account (kept by `.record`).
+    var firstCollateral: [Double]
+    var firstDebt: [Double]
+    var firstHCV: [Double]
 
     init(accounts: Int, assets: Int) {
         collateralScale = [Double](repeating: 1, count: accounts)
@@ -168,6 +200,9 @@ struct CascadeState {
         sold = [Double](repeating: 0, count: assets)
         roundSales = sold
         impact = sold
+        firstCollateral = collateral
+        firstDebt = collateral
+        firstHCV = collateral
     }
 
     /// Today's quantities at the stressed prices P⁰ = p·(1 + δ).
@@ -203,13 +238,16 @@ struct CascadeState {
     /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2),
     /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
     mutating func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
-                   parameters: CascadeParameters, outcome: inout CascadeOutcome) -> [Int32] {
+                            parameters: CascadeParameters, roundOne: RoundOneValuations = .compute,
+                            outcome: inout CascadeOutcome) -> [Int32] {
         for j in roundSales.indices { roundSales[j] = 0 }
         var liquidated: [Int32] = []
         for a32 in accounts {
             let a = Int(a32)
             if provablySafe(a, round: round, parameters: parameters) { continue }
-            value(a, book: book, market: market, version: round - 1)
+            if round == 1 { valueAtStressedPrices(a, book: book, market: market, roundOne: roundOne) } else {
+                value(a, book: book, market: market, version: round - 1)
+            }
             guard isLiquidatable(a, parameters) else { continue }
             let c = collateral[a], d = debt[a]
             let repaid = min(parameters.closeFactor * d, c / (1 + parameters.penalty))
@@ -228,6 +266,24 @@ struct CascadeState {
             liquidated.append(a32)
         }
         return liquidated
+    }
+
+    /// Round 1's valuation of account a at P⁰ (`value` at version 0), kept for or taken from the scenario's first book.
+    @inline(__always) mutating func valueAtStressedPrices(_ a: Int, book: CascadeBook, market: CascadeMarket,
+                                                          roundOne: RoundOneValuations) {
+        if case .reuse(let same) = roundOne, same[a] {
+            collateral[a] = firstCollateral[a]
+            debt[a] = firstDebt[a]
+            hcv[a] = firstHCV[a]
+            valuedAt[a] = 0
+            return
+        }
+        value(a, book: book, market: market, version: 0)
+        if case .record = roundOne {
+            firstCollateral[a] = collateral[a]
+            firstDebt[a] = debt[a]
+            firstHCV[a] = hcv[a]
+        }
     }
 
     /// Whether any of `accounts` would be liquidated in round `round` (values them, liquidates nobody).
