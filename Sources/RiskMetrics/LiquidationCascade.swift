@@ -51,10 +51,11 @@ public struct CascadeMarket: Sendable {
 /// Liquidation cascades of METHODOLOGY "Liquidation cascades under stress" over whole books.
 ///
 /// Each (book, scenario) cascade is a sequence of rounds over the accounts in ascending order, each summing its
-/// per-asset sales in that order: one worker runs one cascade at a time, and the cascades are spread over the
-/// workers, so every figure is the same for any thread count. A round re-values only the accounts it can change:
-/// those liquidated in the previous round, and the others only when a bound on the price falls since their last
-/// valuation cannot prove them safe (`CascadeState.provablySafe`).
+/// per-asset sales in that order: one worker runs one scenario's cascades (its books in order) at a time, and the
+/// scenarios are spread over the workers, so every figure is the same for any thread count. A round re-values only
+/// the accounts it can change: those liquidated in the previous round, and the others only when a bound on the price
+/// falls since their last valuation cannot prove them safe (`CascadeState.provablySafe`); round 1 of a later book
+/// takes the first book's valuations of the accounts both hold alike (`RoundOneValuations`).
 public enum LiquidationCascade {
     /// Runs every scenario of `scenarios` on every book of `books`: result[b][s] is book b under scenario s.
     /// `onRound(book, scenario, round)` is called as each round starts (progress).
