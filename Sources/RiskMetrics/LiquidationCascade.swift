@@ -242,11 +242,17 @@ struct CascadeState {
                             parameters: CascadeParameters, roundOne: RoundOneValuations = .compute,
                             outcome: inout CascadeOutcome) -> [Int32] {
         for j in roundSales.indices { roundSales[j] = 0 }
+        var reuse: [Bool] = [], record = false
+        switch roundOne {
+        case .compute: break
+        case .record: record = true
+        case .reuse(let same): reuse = same
+        }
         var liquidated: [Int32] = []
         for a32 in accounts {
             let a = Int(a32)
             if provablySafe(a, round: round, parameters: parameters) { continue }
-            if round == 1 { valueAtStressedPrices(a, book: book, market: market, roundOne: roundOne) } else {
+            if round == 1 { valueAtStressedPrices(a, book: book, market: market, reuse: reuse, record: record) } else {
                 value(a, book: book, market: market, version: round - 1)
             }
             guard isLiquidatable(a, parameters) else { continue }
@@ -269,10 +275,11 @@ struct CascadeState {
         return liquidated
     }
 
-    /// Round 1's valuation of account a at P⁰ (`value` at version 0), kept for or taken from the scenario's first book.
+    /// Round 1's valuation of account a at P⁰ (`value` at version 0): taken from the scenario's first book when
+    /// `reuse[a]` (empty: never), kept for the later books when `record`.
     @inline(__always) mutating func valueAtStressedPrices(_ a: Int, book: CascadeBook, market: CascadeMarket,
-                                                          roundOne: RoundOneValuations) {
-        if case .reuse(let same) = roundOne, same[a] {
+                                                          reuse: [Bool], record: Bool) {
+        if !reuse.isEmpty && reuse[a] {
             collateral[a] = firstCollateral[a]
             debt[a] = firstDebt[a]
             hcv[a] = firstHCV[a]
@@ -280,7 +287,7 @@ struct CascadeState {
             return
         }
         value(a, book: book, market: market, version: 0)
-        if case .record = roundOne {
+        if record {
             firstCollateral[a] = collateral[a]
             firstDebt[a] = debt[a]
             firstHCV[a] = hcv[a]
