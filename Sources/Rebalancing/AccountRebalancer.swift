@@ -123,7 +123,7 @@ public struct TargetRows: Sendable {
 /// One account, as named steps: `unsolvedTarget` (accounts that need no solve), `buildProblem` (universe, scaled
 /// data, coverage LP, anchor, first working set), `solveWorkingSets` (rounds and the retry), `placeTargets` (USD
 /// targets, `snapTargets`), `preferNoTrade`, `reportFigures` and `appendRows`.
-public final class AccountRebalancer {
+public struct AccountRebalancer {
     public let context: RebalancingContext
     public let solver = QPSolver()
     /// The problem handed to the solver (reused for every working set and account).
@@ -175,7 +175,7 @@ public final class AccountRebalancer {
     }
 
     /// Solves account `a` and appends its target rows to `rows`.
-    public func rebalance(account a: Int, book: Book, assessment: CollateralAssessment, rows: inout TargetRows) -> AccountTarget {
+    public mutating func rebalance(account a: Int, book: Book, assessment: CollateralAssessment, rows: inout TargetRows) -> AccountTarget {
         if let target = unsolvedTarget(account: a, book: book, assessment: assessment, rows: &rows) { return target }
         defer { for j in universe { position[j] = -1 } }
         let setup = buildProblem(account: a, book: book, assessment: assessment)
@@ -201,7 +201,7 @@ public final class AccountRebalancer {
 
     /// The target of an account that is not solved: `failed` on non-finite exposures; without collateral,
     /// `topup_required` (with debt) or `unchanged`, every holding's row at 0. Nil when the account is to be solved.
-    private func unsolvedTarget(account a: Int, book: Book, assessment: CollateralAssessment,
+    private mutating func unsolvedTarget(account a: Int, book: Book, assessment: CollateralAssessment,
                                 rows: inout TargetRows) -> AccountTarget? {
         let collateral = assessment.collateral[a], debt = assessment.debt[a]
         if assessment.invalid[a] || !collateral.isFinite || !debt.isFinite {
@@ -227,7 +227,7 @@ public final class AccountRebalancer {
 
     /// The universe, its scaled data, the coverage LP (feasibility and floor), the anchor's linear term and the
     /// first working set.
-    private func buildProblem(account a: Int, book: Book, assessment: CollateralAssessment) -> Setup {
+    private mutating func buildProblem(account a: Int, book: Book, assessment: CollateralAssessment) -> Setup {
         let config = context.config
         let collateral = assessment.collateral[a], debt = assessment.debt[a]
         let required = config.targetRatio * debt
@@ -254,7 +254,7 @@ public final class AccountRebalancer {
     }
 
     /// Anchor ã (scaled) on the account's own holdings, and ℓ = −2(Σã)_U / s into `linearU`.
-    private func formLinearTerm(account a: Int, book: Book, assessment: CollateralAssessment, collateral C: Double,
+    private mutating func formLinearTerm(account a: Int, book: Book, assessment: CollateralAssessment, collateral C: Double,
                                 count n: Int) {
         anchorAssets.removeAll(keepingCapacity: true)
         anchorValues.removeAll(keepingCapacity: true)
@@ -268,6 +268,8 @@ public final class AccountRebalancer {
         }
         let s = context.varianceScale
         let sigma = context.covariance
+        // Locals: the loops then read them without a run-time exclusivity check per access of a class property.
+        let universe = self.universe, anchorAssets = self.anchorAssets, anchorValues = self.anchorValues
         for i in 0 ..< n {
             let j = universe[i]
             var acc = 0.0
@@ -278,7 +280,7 @@ public final class AccountRebalancer {
 
     /// The first working set: held collateral and the coverage LP's support (everything with `fullUniverse`), and
     /// the buyable debt assets.
-    private func startWorkingSet(account a: Int, book: Book, assessment: CollateralAssessment, count n: Int) {
+    private mutating func startWorkingSet(account a: Int, book: Book, assessment: CollateralAssessment, count n: Int) {
         for i in 0 ..< n { inWorkingSet[i] = context.fullUniverse || cS[i] > 0 || lpY[i] > 0 }
         for k in book.holdings(of: a) where assessment.exposure[k] < 0 {
             let i = position[Int(book.assetIndex[k])]
@@ -289,7 +291,7 @@ public final class AccountRebalancer {
     /// The coverage LP over the whole universe (maximiser in `lpY`). Its buyers must come by decreasing g − k, ties
     /// by universe position: the held ones are sorted here (a handful), the others merged in from the context's
     /// account-independent order — the same order an insertion sort of the universe gives, without its O(n²).
-    private func coverageLP(n: Int) -> Double {
+    private mutating func coverageLP(n: Int) -> Double {
         let heldBuyers = CoverageLP.sortedBuyers(0 ..< heldCount, current: cS, upper: uS, value: gS, cost: kS,
                                                  into: &lpOrder)
         // Merge: lpOrder[0 ..< heldBuyers] (held, sorted) with the context order (not held), into lpBuyers.
@@ -313,7 +315,7 @@ public final class AccountRebalancer {
         return false
     }
 
-    private func buildUniverse(book: Book, account a: Int, assessment: CollateralAssessment) {
+    private mutating func buildUniverse(book: Book, account a: Int, assessment: CollateralAssessment) {
         universe.removeAll(keepingCapacity: true)
         held.removeAll(keepingCapacity: true)
         cap.removeAll(keepingCapacity: true)
@@ -343,7 +345,7 @@ public final class AccountRebalancer {
         if cS.count < n {
             let grow = max(n, 2 * cS.count)
             for buffer in [\AccountRebalancer.cS, \.uS, \.gS, \.kS, \.linearU, \.lpY, \.x, \.scratch] as
-                [ReferenceWritableKeyPath<AccountRebalancer, [Double]>] {
+                [WritableKeyPath<AccountRebalancer, [Double]>] {
                 self[keyPath: buffer] = [Double](repeating: 0, count: grow)
             }
             lpOrder = [Int](repeating: 0, count: 2 * grow)
@@ -357,7 +359,7 @@ public final class AccountRebalancer {
     /// Solves on the working set, admitting KKT violators, for up to `workingSetRounds` rounds (then on the whole
     /// universe); a stalled or failed solve is retried once on the whole universe with `retryIterationLimit`.
     /// Returns the final outcome, the rounds and the interior-point iterations over all of them.
-    private func solveWorkingSets(_ setup: Setup) -> (outcome: QPSolver.Outcome, rounds: Int, iterations: Int) {
+    private mutating func solveWorkingSets(_ setup: Setup) -> (outcome: QPSolver.Outcome, rounds: Int, iterations: Int) {
         var rounds = 0, iterations = 0
         var outcome = QPSolver.Outcome.solved(iterations: 0)
         while true {
@@ -383,11 +385,14 @@ public final class AccountRebalancer {
     }
 
     /// Loads the working set into `problem` (Σ/s on it, ℓ, scaled holdings, caps, κ, g, k, the floor) and solves.
-    private func solveWorkingSet(_ setup: Setup, maxIterations: Int) -> QPSolver.Outcome {
+    private mutating func solveWorkingSet(_ setup: Setup, maxIterations: Int) -> QPSolver.Outcome {
         working.removeAll(keepingCapacity: true)
         for i in 0 ..< setup.n where inWorkingSet[i] { working.append(i) }
         let w = working.count
         let s = context.varianceScale, sigma = context.covariance
+        // Locals: the w² loop reads them without a run-time exclusivity check per access of a class property.
+        let working = self.working, universe = self.universe, linearU = self.linearU
+        let cS = self.cS, uS = self.uS, gS = self.gS, kS = self.kS
         problem.resize(w)
         for a in 0 ..< w {
             let i = working[a], ja = universe[i]
@@ -406,15 +411,17 @@ public final class AccountRebalancer {
 
     /// KKT check of the excluded assets at the solver's point: adds every asset whose bound multiplier is below
     /// −`kktTolerance`·(1 + |η|) to the working set; whether any was added.
-    private func admitViolators(_ setup: Setup) -> Bool {
+    private mutating func admitViolators(_ setup: Setup) -> Bool {
         var added = false
         let eta = solver.eta, zeta = solver.zeta
         let s = context.varianceScale, sigma = context.covariance
+        // Locals: the inner loop reads them without a run-time exclusivity check per access of a class property.
+        let working = self.working, universe = self.universe, y = solver.y
         for i in 0 ..< setup.n where !inWorkingSet[i] {
             let ji = universe[i]
             let rowBase = ji * sigma.columns
             var py = 0.0
-            for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * solver.y[a] }
+            for a in 0 ..< working.count { py += sigma.elements[rowBase + universe[working[a]]] * y[a] }
             let multiplier = 2 * py / s + linearU[i] + setup.kappaScale * kS[i] - eta - zeta * (gS[i] - kS[i])
             if multiplier < -Self.kktTolerance * (1 + abs(eta)) {
                 inWorkingSet[i] = true
@@ -438,7 +445,7 @@ public final class AccountRebalancer {
     // MARK: snapping
 
     /// Targets in USD over the universe: the solver's y on the working set times C (0 elsewhere), snapped.
-    private func placeTargets(_ setup: Setup) {
+    private mutating func placeTargets(_ setup: Setup) {
         let C = setup.collateral
         for i in 0 ..< setup.n { x[i] = 0 }
         for a in working.indices { x[working[a]] = solver.y[a] * C }
@@ -464,7 +471,7 @@ public final class AccountRebalancer {
     /// Prefers no trade when it is (numerically) as good: the turnover is below `noTradeTurnover`·C, or today's
     /// holdings meet the floor and their objective is within `noTradeObjectiveRelative`·|objective| +
     /// `noTradeObjectiveAbsolute` of the solver's. Then x = today's holdings. Returns the turnover Σ|x − c| (USD).
-    private func preferNoTrade(_ setup: Setup) -> Double {
+    private mutating func preferNoTrade(_ setup: Setup) -> Double {
         let n = setup.n
         var turnover = 0.0
         for i in 0 ..< n { turnover += abs(x[i] - held[i]) }
@@ -486,7 +493,7 @@ public final class AccountRebalancer {
     // MARK: figures and rows
 
     /// turnover, cost, target HCV (haircuts re-evaluated at the targets), ratio, top-up and target VaR.
-    private func reportFigures(_ result: inout AccountTarget, setup: Setup, turnover: Double, account a: Int,
+    private mutating func reportFigures(_ result: inout AccountTarget, setup: Setup, turnover: Double, account a: Int,
                                book: Book, assessment: CollateralAssessment) {
         var cost = 0.0, hcvSolve = 0.0, hcvNew = 0.0
         for i in 0 ..< setup.n {
@@ -506,7 +513,7 @@ public final class AccountRebalancer {
     }
 
     /// Rows: every holding (debt rows carry the target of a bought debt asset), then assets only bought.
-    private func appendRows(_ setup: Setup, account a: Int, book: Book, rows: inout TargetRows) {
+    private mutating func appendRows(_ setup: Setup, account a: Int, book: Book, rows: inout TargetRows) {
         let C = setup.collateral
         for k in book.holdings(of: a) {
             let j = Int(book.assetIndex[k])
@@ -523,7 +530,7 @@ public final class AccountRebalancer {
 
     /// z·√h·√((x − d)ᵀΣ(x − d)) over the account's own assets and its targets (`targets` = universe size, or nil
     /// for x = 0).
-    private func valueAtRisk(book: Book, account a: Int, assessment: CollateralAssessment, targets: Int?) -> Double {
+    private mutating func valueAtRisk(book: Book, account a: Int, assessment: CollateralAssessment, targets: Int?) -> Double {
         // Net target exposure per asset: x over the universe, minus debts.
         anchorAssets.removeAll(keepingCapacity: true)
         anchorValues.removeAll(keepingCapacity: true)
@@ -541,6 +548,7 @@ public final class AccountRebalancer {
             }
         }
         let sigma = context.covariance
+        let anchorAssets = self.anchorAssets, anchorValues = self.anchorValues
         var variance = 0.0
         for s in anchorAssets.indices {
             let row = anchorAssets[s] * sigma.columns

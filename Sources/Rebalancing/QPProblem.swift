@@ -139,6 +139,8 @@ final class Arena {
     static let alignment = 8
     /// Stands for a vector before the first allocation (never read or written: its length is 0 until then).
     nonisolated(unsafe) static let placeholder = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+    /// The same for index vectors.
+    nonisolated(unsafe) static let placeholderIndices = UnsafeMutablePointer<Int>.allocate(capacity: 1)
 
     private let base: UnsafeMutablePointer<Double>?
     /// Doubles owned (a measuring arena owns none and has no bound).
@@ -180,5 +182,13 @@ final class Arena {
         guard let base else { return Arena.placeholder }
         // In bounds: used + size ≤ count (checked above).
         return base + used
+    }
+
+    /// The next `length` entries as an index vector (Int has the size and alignment of Double: the doubles carved
+    /// are rebound to Int and only ever accessed as such).
+    func carveIndices(_ length: Int) -> UnsafeMutablePointer<Int> {
+        let doubles = carve(length)
+        guard doubles != Arena.placeholder else { return Arena.placeholderIndices }
+        return UnsafeMutableRawPointer(doubles).bindMemory(to: Int.self, capacity: length)
     }
 }

@@ -43,8 +43,15 @@ import LinearAlgebra
 /// acceptance level (rows ≤ 1e-9, stationarity ≤ 1e-8·scale, gap ≤ 1e-9·(1 + |objective|)) is returned as
 /// solved when the strict level is not reached (stagnation, a failed factorisation or non-finite iterates).
 ///
+/// On problems of more than `finishMinimumSize` assets, once the gap is below `finishGap`, each iteration first tries
+/// the active-set finish (`ActiveSetFinish.swift`): guess from the iterate which bound or kink every asset ends on,
+/// solve the few free assets exactly, and return that point when it passes the same convergence test on the whole
+/// problem. At the optimum of this family nearly every asset is on a bound or kink (tier I: 1.8 free of 193), so
+/// the finish ends most institutional solves 3–6 iterations early (tier I: 14.9 → 10.3 iterations per account, each
+/// a Cholesky of order ~200) with the optimum exact up to rounding; retail problems (≈ 9 assets) never try it.
+///
 /// One solve, as named steps: `prepare` (checks, boxes, feasibility, 2P, scale), `startingPoint`, then per iteration
-/// `computeResiduals`, the stopping tests on `ResidualNorms`, `formNewtonSystem` + `factorise` +
+/// `computeResiduals`, the stopping tests on `ResidualNorms`, `tryActiveSetFinish`, `formNewtonSystem` + `factorise` +
 /// `solveBorderColumns`, `predictorCorrector` (two `direction`s: targets, reduced solve, refinement, dual steps) and
 /// `takeStep`; `finish` maps the split variables back to y. The state is grouped by role (`Boxes`, the iterate and
 /// the two directions as `SplitVector`s, `BestIterate`, `Residuals`, `NewtonSystem`, `RightSides`, `Refinement`),
@@ -73,10 +80,15 @@ public final class QPSolver {
     /// Multiplier of the coverage row (≥ 0; 0 without coverage).
     public var zeta: Double { x.zeta }
     /// Objective at y.
-    public private(set) var objective = 0.0
+    public internal(set) var objective = 0.0
     /// The largest reachable coverage (computed by each solve that has a coverage row).
     public private(set) var maxCoverage = Double.nan
     public private(set) var iterations = 0
+
+    /// Whether the last solve ended in an accepted active-set finish (diagnostics, tests).
+    public internal(set) var finishedByActiveSet = false
+    /// Try the active-set finish (tests turn it off to compare with the plain interior point).
+    var activeSetFinishEnabled = true
 
     /// Debug hook: one line per iteration when set (tests only).
     public var trace: ((String) -> Void)?
@@ -92,16 +104,22 @@ public final class QPSolver {
     private var arena = Arena(count: 0)
     /// The problem being solved: a copy of the caller's `QPProblem.data` (its pointers), set by `start`, and the
     /// problem itself, kept alive while those pointers are in use.
-    private var data = QPProblem.Data()
+    private(set) var data = QPProblem.Data()
     private var problem: QPProblem?
     private(set) var boxes = Boxes()
     /// The iterate, the Newton direction, and the predictor's direction (kept for the corrector's second-order term).
-    private(set) var x = SplitVector(), dx = SplitVector(), affine = SplitVector()
+    var x = SplitVector(), dx = SplitVector(), affine = SplitVector()
     private var best = BestIterate()
     private(set) var residuals = Residuals()
     private var newton = NewtonSystem()
     private var rhs = RightSides()
     private var refinement = Refinement()
+    /// The active-set finish's workspace, its free count and the multipliers it solved for.
+    private(set) var finishing = FinishWorkspace()
+    var finishingFreeCount = 0
+    var finishEta = 0.0, finishZeta = 0.0
+    /// The coverage Σ g·y − Σ k·|y − c| at the finish's candidate.
+    var finishCoverage = 0.0
     /// Scratch of the coverage LP (2n).
     private var order: [Int] = []
     private(set) var hasCoverage = false
@@ -134,6 +152,7 @@ public final class QPSolver {
         newton = NewtonSystem(arena, length: length)
         rhs = RightSides(arena, length: length)
         refinement = Refinement(arena, length: length)
+        finishing = FinishWorkspace(arena, length: length)
     }
 
     /// The solution as an array (tests).
@@ -155,6 +174,7 @@ public final class QPSolver {
         self.problem = problem
         data = problem.data
         iterations = 0
+        finishedByActiveSet = false
         x.eta = 0
         x.zeta = 0
         if n == 0 {
@@ -275,6 +295,11 @@ public final class QPSolver {
             }
             if r.isConverged(scale: scale) {
                 finish()
+                return .solved(iterations: iteration)
+            }
+            if activeSetFinishEnabled && n > QPSolver.finishMinimumSize
+                && r.complementarity <= QPSolver.finishGap * (1 + abs(r.objective)) && tryActiveSetFinish() {
+                finishedByActiveSet = true
                 return .solved(iterations: iteration)
             }
             // Keep the best iterate that meets the acceptance level: returned if the strict criterion is never met
@@ -745,6 +770,22 @@ extension QPSolver {
     static let weightSumFloor = 1e-300
     /// The 2 × 2 border is singular when its determinant is below this fraction of max(1, |a11·a22|).
     static let singularDeterminant = 1e-300
+    /// The active-set finish is tried once the total complementarity is below this fraction of 1 + |objective|
+    /// (earlier guesses are almost never right: measured on tier I, 1e-1 … 1e-3 take the same iterations, and
+    /// trying from the start costs more in failed attempts than it saves).
+    static let finishGap = 1e-2
+    /// … and only on problems of more than this many assets: below, an iteration (a Swift Cholesky of a few dozen
+    /// rows) costs about as much as an attempt, so the finish saves nothing (retail working sets, ≈ 9 assets).
+    static let finishMinimumSize = 48
+    /// Revisions of one guess the active-set finish tries.
+    static let finishRounds = 6
+    /// Most free assets the active-set finish solves for (more: the iterations go on).
+    static let finishMaxFree = 48
+    /// A pivot of the finish's small system below this fraction of its largest entry means the system is singular.
+    static let finishPivotFloor = 1e-13
+    /// How far (units of C) a free asset solved by the finish may land outside its side of the box before the guess
+    /// is rejected; within it, the value is clipped onto the bound.
+    static let finishBoxSlack = 1e-12
     /// Fraction of the step to the boundary taken (measured: 0.999 saves about half an iteration per account
     /// against 0.995 on the tier-L and tier-I books, with the same objectives; 0.9999 gains little more).
     static let stepFactor = 0.999

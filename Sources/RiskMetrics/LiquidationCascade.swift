@@ -51,10 +51,11 @@ public struct CascadeMarket: Sendable {
 /// Liquidation cascades of METHODOLOGY "Liquidation cascades under stress" over whole books.
 ///
 /// Each (book, scenario) cascade is a sequence of rounds over the accounts in ascending order, each summing its
-/// per-asset sales in that order: one worker runs one cascade at a time, and the cascades are spread over the
-/// workers, so every figure is the same for any thread count. A round re-values only the accounts it can change:
-/// those liquidated in the previous round, and the others only when a bound on the price falls since their last
-/// valuation cannot prove them safe (`CascadeState.provablySafe`).
+/// per-asset sales in that order: one worker runs one scenario's cascades (its books in order) at a time, and the
+/// scenarios are spread over the workers, so every figure is the same for any thread count. A round re-values only
+/// the accounts it can change: those liquidated in the previous round, and the others only when a bound on the price
+/// falls since their last valuation cannot prove them safe (`CascadeState.provablySafe`); round 1 of a later book
+/// takes the first book's valuations of the accounts both hold alike (`RoundOneValuations`).
 public enum LiquidationCascade {
     /// Runs every scenario of `scenarios` on every book of `books`: result[b][s] is book b under scenario s.
     /// `onRound(book, scenario, round)` is called as each round starts (progress).
@@ -63,18 +64,23 @@ public enum LiquidationCascade {
                            onRound: @escaping @Sendable (Int, Int, Int) -> Void = { _, _, _ in }) -> [[CascadeOutcome]] {
         let scenarioCount = scenarios.count, n = scenarios.assetCount
         precondition(n == market.assets, "cascade: scenarios and market have different assets")
-        let prepared = books.map(PreparedBook.init)
+        let prepared = books.indices.map { PreparedBook(books[$0], first: $0 > 0 ? books[0] : nil) }
         let maxAccounts = books.map(\.accountCount).max() ?? 0
-        let taskCount = books.count * scenarioCount
-        var flat = [CascadeOutcome](repeating: CascadeOutcome(), count: taskCount)
+        var flat = [CascadeOutcome](repeating: CascadeOutcome(), count: books.count * scenarioCount)
         BLASThreads.with(1) {
             flat.withSharedOutput { out in
-                Parallel.forEachBlock(blockCount: taskCount, workers: workers,
-                                      makeWorkspace: { CascadeState(accounts: maxAccounts, assets: n) }) { task, state in
-                    let b = task / scenarioCount, s = task % scenarioCount
+                // One task per scenario, its books in order: the later books reuse the first one's round-1 valuations
+                // of the accounts they hold alike (`PreparedBook.sameAsFirst`).
+                Parallel.forEachBlock(blockCount: scenarioCount, workers: workers,
+                                      makeWorkspace: { CascadeState(accounts: maxAccounts, assets: n) }) { s, state in
                     let shocks = Array(scenarios.shocks.elements[s * n ..< (s + 1) * n])
-                    out[task] = simulate(prepared[b], shocks: shocks, market: market, parameters: parameters,
-                                         state: state) { onRound(b, s, $0) }
+                    for b in prepared.indices {
+                        let roundOne: RoundOneValuations = b == 0 ? (prepared.count > 1 ? .record : .compute)
+                            : prepared[b].sameAsFirst.map { .reuse($0) } ?? .compute
+                        out[b * scenarioCount + s] = simulate(prepared[b], shocks: shocks, market: market,
+                                                              parameters: parameters, state: &state,
+                                                              roundOne: roundOne) { onRound(b, s, $0) }
+                    }
                 }
             }
         }
@@ -83,7 +89,8 @@ public enum LiquidationCascade {
 
     /// One cascade: rounds until one liquidates nobody or `maxRounds` is reached, then the final state's figures.
     static func simulate(_ prepared: PreparedBook, shocks: [Double], market: CascadeMarket,
-                         parameters: CascadeParameters, state: CascadeState,
+                         parameters: CascadeParameters, state: inout CascadeState,
+                         roundOne: RoundOneValuations = .compute,
                          onRound: (Int) -> Void = { _ in }) -> CascadeOutcome {
         var outcome = CascadeOutcome()
         state.start(shocks: shocks, indebted: prepared.indebted)
@@ -91,7 +98,7 @@ public enum LiquidationCascade {
         for round in 1 ... parameters.maxRounds {
             onRound(round)
             let liquidated = state.liquidate(candidates, book: prepared.book, round: round, market: market,
-                                             parameters: parameters, outcome: &outcome)
+                                             parameters: parameters, roundOne: roundOne, outcome: &outcome)
             guard !liquidated.isEmpty else { break }
             outcome.rounds = round
             state.applySales(shocks: shocks, market: market, parameters: parameters, outcome: &outcome)
@@ -107,27 +114,50 @@ public enum LiquidationCascade {
     }
 }
 
-/// A cascade book with what every scenario reuses: its indebted accounts.
+/// A cascade book with what every scenario reuses: its indebted accounts, and which accounts it holds exactly as the
+/// run's first book does.
 struct PreparedBook: Sendable {
     let book: CascadeBook
     /// Included accounts with debt today, ascending: the only ones a cascade can liquidate.
     let indebted: [Int32]
     /// Per account: whether it is in `indebted`.
     let isIndebted: [Bool]
+    /// Per account: the same rows (assets and values, in order) and inclusion as in the first book — its round-1
+    /// valuation at the same stressed prices is then the same, bit for bit. Nil for the first book itself, or when
+    /// the books' accounts differ.
+    let sameAsFirst: [Bool]?
 
-    init(_ book: CascadeBook) {
+    init(_ book: CascadeBook, first: CascadeBook? = nil) {
         self.book = book
         indebted = book.indebtedAccounts()
         var isIndebted = [Bool](repeating: false, count: book.accountCount)
         for a in indebted { isIndebted[Int(a)] = true }
         self.isIndebted = isIndebted
+        if let first, first.accountCount == book.accountCount {
+            sameAsFirst = (0 ..< book.accountCount).map { a in
+                let rows = book.rows(of: a), firstRows = first.rows(of: a)
+                return book.excluded[a] == first.excluded[a] && rows.count == firstRows.count
+                    && book.asset[rows] == first.asset[firstRows] && book.value[rows] == first.value[firstRows]
+            }
+        } else {
+            sameAsFirst = nil
+        }
     }
+}
+
+/// What round 1 of a cascade does with its valuations at the stressed prices: compute them, compute and keep them
+/// (the first book of a scenario), or take the kept ones for the accounts marked (a later book of the same scenario).
+enum RoundOneValuations {
+    case compute
+    case record
+    case reuse([Bool])
 }
 
 /// A worker's state of the cascade it is running, reused from one cascade to the next. Per account: the share of
 /// today's collateral and debt quantities it still holds, its valuation at the current prices and the round of its
-/// first liquidation; per asset: the price relative to today's, and the sales. Never leaves its worker.
-final class CascadeState {
+/// first liquidation; per asset: the price relative to today's, and the sales. Never leaves its worker: a value type,
+/// passed `inout`, so its arrays are accessed without run-time exclusivity checks.
+struct CascadeState {
     /// Fraction of today's collateral (debt) quantities the account still holds: every collateral (debt) quantity
     /// is scaled alike by a liquidation.
     var collateralScale: [Double]
@@ -153,6 +183,10 @@ final class CascadeState {
     var sold: [Double]
     var roundSales: [Double]
     var impact: [Double]
+    /// C, D and HCV at the stressed prices P⁰ of the scenario's first book, per account (kept by `.record`).
+    var firstCollateral: [Double]
+    var firstDebt: [Double]
+    var firstHCV: [Double]
 
     init(accounts: Int, assets: Int) {
         collateralScale = [Double](repeating: 1, count: accounts)
@@ -167,10 +201,13 @@ final class CascadeState {
         sold = [Double](repeating: 0, count: assets)
         roundSales = sold
         impact = sold
+        firstCollateral = collateral
+        firstDebt = collateral
+        firstHCV = collateral
     }
 
     /// Today's quantities at the stressed prices P⁰ = p·(1 + δ).
-    func start(shocks: [Double], indebted: [Int32]) {
+    mutating func start(shocks: [Double], indebted: [Int32]) {
         for j in shocks.indices {
             growth[j] = 1 + shocks[j]
             sold[j] = 0
@@ -201,14 +238,23 @@ final class CascadeState {
 
     /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2),
     /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
-    func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
-                   parameters: CascadeParameters, outcome: inout CascadeOutcome) -> [Int32] {
+    mutating func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
+                            parameters: CascadeParameters, roundOne: RoundOneValuations = .compute,
+                            outcome: inout CascadeOutcome) -> [Int32] {
         for j in roundSales.indices { roundSales[j] = 0 }
+        var reuse: [Bool] = [], record = false
+        switch roundOne {
+        case .compute: break
+        case .record: record = true
+        case .reuse(let same): reuse = same
+        }
         var liquidated: [Int32] = []
         for a32 in accounts {
             let a = Int(a32)
             if provablySafe(a, round: round, parameters: parameters) { continue }
-            value(a, book: book, market: market, version: round - 1)
+            if round == 1 { valueAtStressedPrices(a, book: book, market: market, reuse: reuse, record: record) } else {
+                value(a, book: book, market: market, version: round - 1)
+            }
             guard isLiquidatable(a, parameters) else { continue }
             let c = collateral[a], d = debt[a]
             let repaid = min(parameters.closeFactor * d, c / (1 + parameters.penalty))
@@ -229,8 +275,27 @@ final class CascadeState {
         return liquidated
     }
 
+    /// Round 1's valuation of account a at P⁰ (`value` at version 0): taken from the scenario's first book when
+    /// `reuse[a]` (empty: never), kept for the later books when `record`.
+    @inline(__always) mutating func valueAtStressedPrices(_ a: Int, book: CascadeBook, market: CascadeMarket,
+                                                          reuse: [Bool], record: Bool) {
+        if !reuse.isEmpty && reuse[a] {
+            collateral[a] = firstCollateral[a]
+            debt[a] = firstDebt[a]
+            hcv[a] = firstHCV[a]
+            valuedAt[a] = 0
+            return
+        }
+        value(a, book: book, market: market, version: 0)
+        if record {
+            firstCollateral[a] = collateral[a]
+            firstDebt[a] = debt[a]
+            firstHCV[a] = hcv[a]
+        }
+    }
+
     /// Whether any of `accounts` would be liquidated in round `round` (values them, liquidates nobody).
-    func anyLiquidatable(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
+    mutating func anyLiquidatable(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
                          parameters: CascadeParameters) -> Bool {
         accounts.contains { a32 in
             let a = Int(a32)
@@ -247,7 +312,7 @@ final class CascadeState {
 
     /// C, D and HCV of account a at the current prices and quantities, summed in holding order (at round 1 exactly
     /// the stress test's figures).
-    @inline(__always) func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
+    @inline(__always) mutating func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
         var c = 0.0, d = 0.0, h = 0.0
         let cs = collateralScale[a], ds = debtScale[a]
         for k in book.rows(of: a) {
@@ -269,7 +334,7 @@ final class CascadeState {
     }
 
     /// Adds the round's sales to V, moves the prices of the assets sold (step 3) and extends `priceFloor`.
-    func applySales(shocks: [Double], market: CascadeMarket, parameters: CascadeParameters,
+    mutating func applySales(shocks: [Double], market: CascadeMarket, parameters: CascadeParameters,
                     outcome: inout CascadeOutcome) {
         var smallestRatio = 1.0
         for j in roundSales.indices where roundSales[j] > 0 {
