@@ -45,8 +45,10 @@ let package = Package(
             path: "Sources/CLinearAlgebra",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // Kernels whose speed depends on AVX2 + FMA: built for x86-64-v3 and portably, chosen at run time, same bits.
+        .target(name: "CKernels", exclude: ["README.md"]),
         // Matrix, BLAS/LAPACK behind safe signatures, normal distribution, order statistics. The only importer of C.
-        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra"], exclude: ["README.md"],
+        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra", "CKernels"], exclude: ["README.md"],
                 swiftSettings: hotKernelSettings),
         // Market data, collateral schedule, book (CSR), scenarios, configuration. No BLAS.
         .target(name: "RiskModel", exclude: ["README.md"]),
@@ -94,7 +96,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CKernels"]),
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
         .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding", "RiskModel"]),
