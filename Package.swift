@@ -1,16 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// RiskMetrics (for the liquidation cascade) and Rebalancing (for the QP solver) skip the run-time exclusivity checks
-/// of class storage: each access to a solver's or a cascade state's arrays otherwise costs a call into the runtime's
-/// access set (measured at tier L, one thread, CPU time without the flag: rebalance 1.6x, cascade 1.6x; no other
-/// phase changes, so LinearAlgebra and the other modules go without it). The compile-time checks stay, as do bounds
-/// checks and preconditions. It is the package's last unsafe flag: SwiftPM refuses a versioned dependency on a
-/// package with one, so it goes once those two types carry no dynamic checks in their hot loops.
-///
-/// Every module is compiled for the compiler's default target (runs on any x86-64 CPU): the kernels whose speed
-/// depends on AVX2 and FMA are in `CKernels`, which picks its x86-64-v3 build at run time, with the same bits.
-let exclusivityUnchecked: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+/// No unsafe flags, so Ballast can be a versioned dependency (SwiftPM refuses one with unsafe flags). Every module is
+/// compiled for the compiler's default target (runs on any x86-64 CPU): the kernels whose speed depends on AVX2 and
+/// FMA are in `CKernels`, which picks its x86-64-v3 build at run time, with the same bits. Exclusivity is enforced as
+/// Swift does by default (statically, and at run time where the compiler cannot prove an access safe), so hot loops
+/// keep their state in locals, inout structs and raw buffers rather than in class or global storage.
 
 let package = Package(
     name: "Ballast",
@@ -54,11 +49,9 @@ let package = Package(
             "RiskModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Covariance, haircuts, ratios, parametric / historical / Monte Carlo VaR/ES, stress.
-        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"],
-                swiftSettings: exclusivityUnchecked),
+        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"]),
         // Optimized target collateral: the QP solver and its problem builder (SPEC §3.6).
-        .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"],
-                swiftSettings: exclusivityUnchecked),
+        .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"]),
         // Runs the stages over the book: batches, parallelism, phase timings.
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "LinearAlgebra",
