@@ -1,18 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Hot numeric modules skip the run-time exclusivity checks of class and global storage (each access to a solver's
-/// arrays otherwise costs a call into the runtime's access set: measured as half of the rebalancing phase). The
-/// compile-time checks stay, as do bounds checks and preconditions.
-///
-/// On x86-64 they are compiled for Haswell (x86-64-v3: AVX2 and FMA, every x86 server CPU since 2013-15): the kernels' fused
-/// multiply-adds (`addingProduct`) are then single instructions instead of calls into libm's software `fma`, with the
-/// same bits (both round once). Other architectures keep the compiler's default target.
-#if arch(x86_64)
-let hotKernelSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-target-cpu", "haswell"])]
-#else
-let hotKernelSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
-#endif
+/// No unsafe flags, so Ballast can be a versioned dependency (SwiftPM refuses one with unsafe flags). Every module is
+/// compiled for the compiler's default target (runs on any x86-64 CPU): the kernels whose speed depends on AVX2 and
+/// FMA are in `CKernels`, which picks its x86-64-v3 build at run time, with the same bits. Exclusivity is enforced as
+/// Swift does by default (statically, and at run time where the compiler cannot prove an access safe), so hot loops
+/// keep their state in locals, inout structs and raw buffers rather than in class or global storage.
 
 let package = Package(
     name: "Ballast",
@@ -45,9 +38,10 @@ let package = Package(
             path: "Sources/CLinearAlgebra",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // Kernels whose speed depends on AVX2 + FMA: built for x86-64-v3 and portably, chosen at run time, same bits.
+        .target(name: "CKernels", exclude: ["README.md"]),
         // Matrix, BLAS/LAPACK behind safe signatures, normal distribution, order statistics. The only importer of C.
-        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra"], exclude: ["README.md"],
-                swiftSettings: hotKernelSettings),
+        .target(name: "LinearAlgebra", dependencies: ["CLinearAlgebra", "CKernels"], exclude: ["README.md"]),
         // Market data, collateral schedule, book (CSR), scenarios, configuration. No BLAS.
         .target(name: "RiskModel", exclude: ["README.md"]),
         // Readers and validation of a book directory and its configuration.
@@ -55,11 +49,9 @@ let package = Package(
             "RiskModel", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Covariance, haircuts, ratios, parametric / historical / Monte Carlo VaR/ES, stress.
-        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"],
-                swiftSettings: hotKernelSettings),
+        .target(name: "RiskMetrics", dependencies: ["RiskModel", "LinearAlgebra"], exclude: ["README.md"]),
         // Optimized target collateral: the QP solver and its problem builder (SPEC §3.6).
-        .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"],
-                swiftSettings: hotKernelSettings),
+        .target(name: "Rebalancing", dependencies: ["RiskModel", "RiskMetrics", "LinearAlgebra"], exclude: ["README.md"]),
         // Runs the stages over the book: batches, parallelism, phase timings.
         .target(name: "RiskPipeline", dependencies: [
             "RiskModel", "RiskInput", "RiskMetrics", "Rebalancing", "LinearAlgebra",
@@ -94,7 +86,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CKernels"]),
         .testTarget(name: "BookGeneratorTests", dependencies: ["BookGenerator"]),
         .testTarget(name: "RiskInputTests", dependencies: ["RiskInput", "RiskModel", "LinearAlgebra"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding", "RiskModel"]),

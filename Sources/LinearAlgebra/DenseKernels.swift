@@ -1,3 +1,4 @@
+import CKernels
 import CLinearAlgebra
 
 /// In-place dense kernels on raw, densely packed buffers (leading dimension = n), for solvers that reuse their
@@ -88,27 +89,14 @@ public enum DenseKernels {
     }
 
     /// y ← S·x for an n×n matrix S stored in full (both triangles), row-major with leading dimension `lda`.
-    /// Plain Swift with a fixed summation order (SIMD4 lanes, then the lanes in order): the result depends only on
-    /// the data — not on OpenBLAS's thread setting or the buffers' alignment — so batches are reproducible.
+    /// A fixed summation order (per row: four lanes of fused multiply-adds over the blocks of four columns, the lanes
+    /// summed as (l₀ + l₁) + (l₂ + l₃), then the last n mod 4 columns in order): the result depends only on the data —
+    /// not on the CPU's vector width, OpenBLAS's thread setting or the buffers' alignment — so batches are
+    /// reproducible. The C kernel (`CKernels`) runs its AVX2 + FMA build where the CPU has them, four rows at a time.
     public static func symv(_ s: UnsafePointer<Double>, n: Int, lda: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        let blocks = n / 4
-        for i in 0 ..< n {
-            let row = s + i * lda
-            var acc = SIMD4<Double>(repeating: 0)
-            var k = 0
-            for _ in 0 ..< blocks {
-                let a = SIMD4<Double>(row[k], row[k + 1], row[k + 2], row[k + 3])
-                let b = SIMD4<Double>(x[k], x[k + 1], x[k + 2], x[k + 3])
-                acc = acc.addingProduct(a, b)
-                k += 4
-            }
-            var total = (acc[0] + acc[1]) + (acc[2] + acc[3])
-            while k < n {
-                total += row[k] * x[k]
-                k += 1
-            }
-            y[i] = total
-        }
+        precondition(n >= 0 && lda >= n, "symv: shapes")
+        // Safe: S holds n rows of lda ≥ n elements, x and y n elements (the caller's contract).
+        ballast_symv(s, n, lda, x, y)
     }
 
     /// y ← A·x for a general m×n row-major A with leading dimension `lda` (`cblas_dgemv`).

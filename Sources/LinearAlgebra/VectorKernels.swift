@@ -1,3 +1,5 @@
+import CKernels
+
 /// Small SIMD kernels on contiguous `Double` buffers, used by the per-account loops.
 /// Each accumulates in four SIMD4 lanes: a fixed summation order, so results are deterministic.
 
@@ -47,20 +49,10 @@ public func sum(_ x: UnsafeBufferPointer<Double>) -> Double {
     return total
 }
 
-/// y ← y + α·x.
-@inlinable
+/// y ← y + α·x (each element: multiply, then add; the C kernel in `CKernels`, AVX2 where the CPU has it).
 public func axpy(_ alpha: Double, _ x: UnsafeBufferPointer<Double>, _ y: UnsafeMutableBufferPointer<Double>) {
     precondition(x.count == y.count, "axpy: lengths differ")
-    let a = SIMD4(repeating: alpha)
-    let n = x.count
-    var i = 0
-    while i + 4 <= n {
-        let v = SIMD4(y[i], y[i + 1], y[i + 2], y[i + 3]) + a * SIMD4(x[i], x[i + 1], x[i + 2], x[i + 3])
-        y[i] = v[0]; y[i + 1] = v[1]; y[i + 2] = v[2]; y[i + 3] = v[3]
-        i += 4
-    }
-    while i < n {
-        y[i] += alpha * x[i]
-        i += 1
-    }
+    guard let source = x.baseAddress, let target = y.baseAddress else { return }
+    // Safe: both buffers hold x.count elements.
+    ballast_axpy(alpha, source, target, x.count)
 }

@@ -129,22 +129,9 @@ enum BacktestSeries {
                 out[b] = c.z * max(variance, 0).squareRoot()
             }
         case .ewma:
-            var u = decayedSquares(y, from: 0, count: w, lambda: c.lambda)
-            var largest = u
-            for b in 0 ..< days {
-                if b > 0 {
-                    let incoming = y[b + w - 1], outgoing = y[b - 1]
-                    // The new square minus the leaving one's weight does not depend on u: one multiply-add in the chain.
-                    u = (incoming * incoming - c.lambdaPowerWindow * (outgoing * outgoing)).addingProduct(c.lambda, u)
-                    if u > largest {
-                        largest = u
-                    } else if !(u >= largest * refreshFraction) {
-                        u = decayedSquares(y, from: b, count: w, lambda: c.lambda)
-                        largest = u
-                    }
-                }
-                out[b] = c.z * max(c.ewmaNorm * u, 0).squareRoot()
-            }
+            DecayedSquares.rollingForecasts(y, window: w, lambda: c.lambda, lambdaPowerWindow: c.lambdaPowerWindow,
+                                            scale: c.ewmaNorm, multiplier: c.z, refreshFraction: refreshFraction,
+                                            into: UnsafeMutableBufferPointer(rebasing: out[0 ..< days]))
         }
     }
 
@@ -175,25 +162,6 @@ enum BacktestSeries {
             m2 += v * v
         }
         return (mean, m2)
-    }
-
-    /// Σ_d λ^{from+count−1−d}·y_d² over y[from ..< from + count] (the latest day with weight 1): the oldest count mod 4
-    /// days by Horner's rule, the rest in four lanes with step λ⁴ (independent multiply-add chains).
-    @inline(__always)
-    static func decayedSquares(_ y: UnsafeBufferPointer<Double>, from: Int, count: Int, lambda: Double) -> Double {
-        let head = count % 4, groups = count / 4
-        var u = 0.0
-        for d in from ..< from + head { u = (y[d] * y[d]).addingProduct(lambda, u) }
-        let lambda2 = lambda * lambda, lambda4 = lambda2 * lambda2
-        var lanes = SIMD4<Double>()
-        var d = from + head
-        for _ in 0 ..< groups {
-            let v = SIMD4(y[d], y[d + 1], y[d + 2], y[d + 3])
-            lanes = (v * v).addingProduct(lanes, lambda4)
-            d += 4
-        }
-        let tail = lanes * SIMD4(lambda2 * lambda, lambda2, lambda, 1)
-        return u * pow(lambda, Double(4 * groups)) + tail.sum()
     }
 
     /// How many of a window's largest values the rolling quantile keeps: k plus a slack of max(k, 8), so that a

@@ -255,10 +255,10 @@ public enum Backtester {
             market.moves.elements.withUnsafeBufferPointer { g in
                 offsets.withUnsafeBufferPointer { o in
                     returnCoefficients.withUnsafeBufferPointer { c in
-                        y.withUnsafeMutableBufferPointer { combineRows(r, scenarios: d, offsets: o, lossCoefficients: c, into: $0) }
+                        y.withUnsafeMutableBufferPointer { RowCombination.combine(r, count: d, offsets: o, coefficients: c, into: $0) }
                     }
                     lossCoefficients.withUnsafeBufferPointer { c in
-                        losses.withUnsafeMutableBufferPointer { combineRows(g, scenarios: d, offsets: o, lossCoefficients: c, into: $0) }
+                        losses.withUnsafeMutableBufferPointer { RowCombination.combine(g, count: d, offsets: o, coefficients: c, into: $0) }
                     }
                 }
             }
@@ -390,7 +390,7 @@ struct BacktestWorkspace {
         outputs.historical.write(a, h, tables: c.tables)
     }
 
-    /// Sparse: each account combines its own rows of R and G (`combineRows`, as historical VaR does).
+    /// Sparse: each account combines its own rows of R and G (`RowCombination.combine`, as historical VaR does).
     mutating func sparseBlock(_ job: BacktestJob, accounts: Range<Int>, returns: UnsafeBufferPointer<Double>,
                               moves: UnsafeBufferPointer<Double>, _ outputs: BacktestOutputs) {
         let d = returnDays
@@ -415,14 +415,14 @@ struct BacktestWorkspace {
                 let rows = UnsafeBufferPointer(rebasing: o[0 ..< count])
                 returnCoefficients.withUnsafeBufferPointer { c in
                     y.withUnsafeMutableBufferPointer {
-                        combineRows(returns, scenarios: d, offsets: rows,
-                                    lossCoefficients: UnsafeBufferPointer(rebasing: c[0 ..< count]), into: $0)
+                        RowCombination.combine(returns, count: d, offsets: rows,
+                                               coefficients: UnsafeBufferPointer(rebasing: c[0 ..< count]), into: $0)
                     }
                 }
                 lossCoefficients.withUnsafeBufferPointer { c in
                     losses.withUnsafeMutableBufferPointer {
-                        combineRows(moves, scenarios: d, offsets: rows,
-                                    lossCoefficients: UnsafeBufferPointer(rebasing: c[0 ..< count]), into: $0)
+                        RowCombination.combine(moves, count: d, offsets: rows,
+                                               coefficients: UnsafeBufferPointer(rebasing: c[0 ..< count]), into: $0)
                     }
                 }
             }
