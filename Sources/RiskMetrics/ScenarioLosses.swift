@@ -206,7 +206,7 @@ public enum ScenarioLossCalculator {
             offsets.withUnsafeBufferPointer { o in
                 coefficients.withUnsafeBufferPointer { c in
                     losses.withUnsafeMutableBufferPointer { out in
-                        combineRows(g, scenarios: scenarios, offsets: o, lossCoefficients: c, into: out)
+                        RowCombination.combine(g, count: scenarios, offsets: o, coefficients: c, into: out)
                     }
                 }
             }
@@ -439,126 +439,6 @@ struct LossWorkspace {
         }
         return 2 * Double(m) * Double(n) * Double(scenarios)
     }
-}
-
-// MARK: - Row combinations (the sparse hot loop)
-
-/// Width of the register accumulators: eight scenarios at a time (two AVX2 registers per accumulator, enough
-/// independent add chains to hide the add latency).
-typealias ScenarioLanes = SIMD8<Double>
-
-/// Rows of G read together in one pass over the scenarios. Accounts with more holdings make several passes,
-/// resuming from the partial sums stored in the output: at most this many concurrent read streams (plus the
-/// output) keeps the hardware prefetchers and the TLB effective for accounts with hundreds of holdings.
-let scenarioRowGroup = 16
-
-/// out[s] = Σ_q c_q·G[o_q + s] for s in 0 ..< S. Every element is summed in q order starting from 0 — in SIMD lanes,
-/// in the scalar tail, and across row groups (a stored partial sum is resumed exactly) — so its value depends only
-/// on its own inputs, not on its position, on S or on the grouping.
-@inline(__always)
-func combineRows(_ g: UnsafeBufferPointer<Double>, scenarios: Int, offsets: UnsafeBufferPointer<Int>,
-                 lossCoefficients c: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
-    precondition(out.count >= scenarios && c.count == offsets.count, "combineRows: buffer sizes")
-    guard let base = g.baseAddress, let target = out.baseAddress else { return }
-    let k = offsets.count
-    for q in 0 ..< k { precondition(offsets[q] >= 0 && offsets[q] + scenarios <= g.count, "combineRows: row offset") }
-    if k == 0 {
-        for s in 0 ..< scenarios { target[s] = 0 }
-        return
-    }
-    let width = ScenarioLanes.scalarCount
-    var first = 0
-    while first < k {
-        let last = min(first + scenarioRowGroup, k)
-        let resume = first > 0
-        var s = 0
-        // Safe: every row q spans g[o_q ..< o_q + S] (checked above), out holds S elements, and s + width ≤ S
-        // inside the loop.
-        while s + width <= scenarios {
-            var loss = resume ? UnsafeRawPointer(target + s).loadUnaligned(as: ScenarioLanes.self) : ScenarioLanes()
-            for q in first ..< last {
-                let v = UnsafeRawPointer(base + (offsets[q] &+ s)).loadUnaligned(as: ScenarioLanes.self)
-                loss += c[q] * v
-            }
-            UnsafeMutableRawPointer(target + s).storeBytes(of: loss, as: ScenarioLanes.self)
-            s += width
-        }
-        while s < scenarios {
-            var loss = resume ? target[s] : 0
-            for q in first ..< last { loss += c[q] * base[offsets[q] &+ s] }
-            target[s] = loss
-            s += 1
-        }
-        first = last
-    }
-}
-
-/// `combineRows` for the losses, plus the number of scenarios with base + Σ_q b_q·G[o_q + s] < 0 (the buffer
-/// Σ_q b_q·exp(r_q) = Σ_q b_q + Σ_q b_q·G_q is negative: liquidatable), in the same passes over the rows.
-/// `scratch` (S elements) holds the buffer's partial sums between row groups.
-@inline(__always)
-func combineRowsCountingBreaches(_ g: UnsafeBufferPointer<Double>, scenarios: Int, offsets: UnsafeBufferPointer<Int>,
-                                 lossCoefficients c: UnsafeBufferPointer<Double>,
-                                 bufferCoefficients b: UnsafeBufferPointer<Double>, base bufferBase: Double,
-                                 into out: UnsafeMutableBufferPointer<Double>,
-                                 scratch: UnsafeMutableBufferPointer<Double>) -> Int {
-    precondition(out.count >= scenarios && scratch.count >= scenarios && c.count == offsets.count
-                 && b.count == offsets.count, "combineRows: buffer sizes")
-    guard let base = g.baseAddress, let target = out.baseAddress, let partial = scratch.baseAddress else { return 0 }
-    let k = offsets.count
-    for q in 0 ..< k { precondition(offsets[q] >= 0 && offsets[q] + scenarios <= g.count, "combineRows: row offset") }
-    if k == 0 {
-        for s in 0 ..< scenarios { target[s] = 0 }
-        return bufferBase < 0 ? scenarios : 0
-    }
-    let width = ScenarioLanes.scalarCount
-    let start = ScenarioLanes(repeating: bufferBase)
-    var count = 0
-    var first = 0
-    while first < k {
-        let last = min(first + scenarioRowGroup, k)
-        let resume = first > 0, final = last == k
-        var breaches = ScenarioLanes(repeating: 0)
-        var s = 0
-        // Safe: as in `combineRows`; scratch holds S elements.
-        while s + width <= scenarios {
-            var loss = ScenarioLanes(), buffer = ScenarioLanes()
-            if resume {
-                loss = UnsafeRawPointer(target + s).loadUnaligned(as: ScenarioLanes.self)
-                buffer = UnsafeRawPointer(partial + s).loadUnaligned(as: ScenarioLanes.self)
-            }
-            for q in first ..< last {
-                let v = UnsafeRawPointer(base + (offsets[q] &+ s)).loadUnaligned(as: ScenarioLanes.self)
-                loss += c[q] * v
-                buffer += b[q] * v
-            }
-            UnsafeMutableRawPointer(target + s).storeBytes(of: loss, as: ScenarioLanes.self)
-            if final {
-                breaches.replace(with: breaches + 1, where: start + buffer .< 0)
-            } else {
-                UnsafeMutableRawPointer(partial + s).storeBytes(of: buffer, as: ScenarioLanes.self)
-            }
-            s += width
-        }
-        if final { count += Int(breaches.sum()) }
-        while s < scenarios {
-            var loss = resume ? target[s] : 0, buffer = resume ? partial[s] : 0
-            for q in first ..< last {
-                let v = base[offsets[q] &+ s]
-                loss += c[q] * v
-                buffer += b[q] * v
-            }
-            target[s] = loss
-            if final {
-                if bufferBase + buffer < 0 { count += 1 }
-            } else {
-                partial[s] = buffer
-            }
-            s += 1
-        }
-        first = last
-    }
-    return count
 }
 
 extension Duration {

@@ -8,7 +8,7 @@ import RiskModel
 /// only the losses that can still be among its k largest, so the final selection runs over a few hundred values
 /// instead of S.
 ///
-/// Every loss L_{a,s} is summed exactly as by `combineRows` (holding order, from 0), so its value does not depend on
+/// Every loss L_{a,s} is summed exactly as by `RowCombination.combine` (holding order, from 0), so its value does not depend on
 /// the panel width or on which accounts share a task; VaR and the liquidation counts are those of a full selection
 /// over every path, ES may differ from it in the last ulp (summation order of the candidates).
 struct SparsePanelWorkspace {
@@ -19,9 +19,12 @@ struct SparsePanelWorkspace {
     /// Candidate storage per task (accounts × `TailCandidates.capacity` doubles) the task size aims for.
     static let taskCandidateBytes = 2 * 1024 * 1024
 
-    /// Paths per panel: as many as fit `panelBytes` for n assets, a multiple of the SIMD width, at most S.
+    /// Paths per panel are a multiple of this: the scenarios `RowCombination` sums per step.
+    static let pathStep = 16
+
+    /// Paths per panel: as many as fit `panelBytes` for n assets, a multiple of `pathStep`, at most S.
     static func panelPaths(assets: Int, scenarios: Int) -> Int {
-        let width = ScenarioLanes.scalarCount
+        let width = pathStep
         let fitting = panelBytes / (8 * max(assets, 1)) / width * width
         return min(scenarios, max(width, fitting))
     }
@@ -159,10 +162,11 @@ struct SparsePanelWorkspace {
                                     width: Int, into out: UnsafeMutableBufferPointer<Double>,
                                     scratch: UnsafeMutableBufferPointer<Double>) -> Int {
         guard counting else {
-            combineRows(panel, scenarios: width, offsets: rows.offsets, lossCoefficients: rows.loss, into: out)
+            RowCombination.combine(panel, count: width, offsets: rows.offsets, coefficients: rows.loss, into: out)
             return 0
         }
-        return combineRowsCountingBreaches(panel, scenarios: width, offsets: rows.offsets, lossCoefficients: rows.loss,
-                                           bufferCoefficients: rows.buffer, base: base, into: out, scratch: scratch)
+        return RowCombination.combineCountingNegative(panel, count: width, offsets: rows.offsets,
+                                                      coefficients: rows.loss, into: out,
+                                                      countingCoefficients: rows.buffer, base: base, scratch: scratch)
     }
 }
