@@ -124,36 +124,7 @@ public enum OrderStatistics {
                 return
             }
             if right - left > 600 {
-                // Select within a sample of s ≈ n^(2/3)/2 elements gathered into a window
-                // around k, so that a[k] becomes a pivot whose rank in [left, right] is close
-                // to k but, with high probability, on the side that leaves the smaller part.
-                let size = right - left + 1
-                let n = Double(size)
-                let i = Double(k - left + 1)
-                let z = log(n)
-                let s = 0.5 * exp(2 * z / 3)
-                // Offset of the sample rank: √z standard deviations of the rank of the
-                // sample p-quantile (p = i/n). Floyd–Rivest use the median's deviation
-                // (p = ½) for every k; the binomial p(1 − p) keeps the pivot much closer
-                // to k in the tails (VaR: p ≈ 0.99), saving most of a second pass.
-                let p = i / n
-                let sd = (z * s * p * (1 - p) * (n - s) / n).squareRoot() * (i - n / 2 < 0 ? -1 : 1)
-                let lo = Int((Double(k) - i * s / n + sd).rounded(.down))
-                let hi = Int((Double(k) + (n - i) * s / n + sd).rounded(.down))
-                // Clamp so that left ≤ newLeft ≤ k ≤ newRight ≤ right.
-                let newLeft = min(max(left, lo), k)
-                let newRight = max(min(right, hi), k)
-                // Fill the window with an evenly strided sample of the whole range (instead
-                // of the contiguous window of the original, which assumes random order):
-                // sorted, trending or volatility-clustered inputs then still get a good pivot.
-                // Positions: newLeft + j ≤ newRight and left + j·stride ≤ left + (w−1)·(size/w)
-                // < left + size, both in [left, right].
-                let w = newRight - newLeft + 1
-                let stride = size / w
-                if stride > 1 {
-                    for j in 0..<w { a.swapAt(newLeft + j, left + j * stride) }
-                }
-                select(a, rank: k, left: newLeft, right: newRight)
+                placeFloydRivestPivot(a, rank: k, left: left, right: right)
             } else if right - left >= smallSampleMinimum - 1 {
                 placeSampledPivot(a, rank: k, left: left, right: right)
             }
@@ -195,19 +166,51 @@ public enum OrderStatistics {
     /// around whatever a[k] holds.
     static let smallSampleMinimum = 64
 
+    /// Floyd–Rivest's pivot: selects within a sample of s ≈ n^(2/3)/2 elements gathered into a window around k, so
+    /// that a[k] becomes a pivot whose rank in [left, right] is close to k but, with high probability, on the side
+    /// that leaves the smaller part.
+    private static func placeFloydRivestPivot(_ a: UnsafeMutableBufferPointer<Double>, rank k: Int, left: Int,
+                                              right: Int) {
+        let n = Double(right - left + 1)
+        let i = Double(k - left + 1)
+        let z = log(n)
+        let s = 0.5 * exp(2 * z / 3)
+        // Offset of the sample rank: √z standard deviations of the rank of the sample p-quantile (p = i/n).
+        // Floyd–Rivest use the median's deviation (p = ½) for every k; the binomial p(1 − p) keeps the pivot much
+        // closer to k in the tails (VaR: p ≈ 0.99), saving most of a second pass.
+        let p = i / n
+        let sd = (z * s * p * (1 - p) * (n - s) / n).squareRoot() * (i - n / 2 < 0 ? -1 : 1)
+        let lo = Int((Double(k) - i * s / n + sd).rounded(.down))
+        let hi = Int((Double(k) + (n - i) * s / n + sd).rounded(.down))
+        // Clamp so that left ≤ window.lowerBound ≤ k ≤ window.upperBound ≤ right.
+        let window = min(max(left, lo), k) ... max(min(right, hi), k)
+        selectInStridedSample(a, rank: k, left: left, right: right, window: window)
+    }
+
     /// Puts at a[k] the element of proportional rank in an evenly strided sample of about √size elements of
-    /// [left, right] (gathered into a window around k and selected there), so that the partition around it leaves
-    /// close to k instead of a random fraction of the range. Only moves elements within [left, right]: the window
-    /// [newLeft, newRight] ⊆ [left, right] holds k, and the strided positions left + j·stride < left + size.
+    /// [left, right], so that the partition around it leaves close to k instead of a random fraction of the range.
     private static func placeSampledPivot(_ a: UnsafeMutableBufferPointer<Double>, rank k: Int, left: Int, right: Int) {
         let size = right - left + 1
         let w = Int(Double(size).squareRoot())
         let offset = (k - left) * (w - 1) / (size - 1)
         let newRight = min(right, k - offset + w - 1)
         let newLeft = max(left, newRight - w + 1)
-        let stride = size / w
-        for j in 0 ..< newRight - newLeft + 1 { a.swapAt(newLeft + j, left + j * stride) }
-        select(a, rank: k, left: newLeft, right: newRight)
+        selectInStridedSample(a, rank: k, left: left, right: right, window: newLeft ... newRight)
+    }
+
+    /// Fills `window` (⊆ [left, right], holding k) with an evenly strided sample of the whole range — instead of
+    /// the contiguous window of the original Floyd–Rivest, which assumes random order: sorted, trending or
+    /// volatility-clustered inputs then still get a good pivot — and selects rank k within it. Positions:
+    /// window.lowerBound + j ≤ window.upperBound and left + j·stride ≤ left + (w−1)·(size/w) < left + size, both in
+    /// [left, right].
+    private static func selectInStridedSample(_ a: UnsafeMutableBufferPointer<Double>, rank k: Int, left: Int,
+                                              right: Int, window: ClosedRange<Int>) {
+        let w = window.count
+        let stride = (right - left + 1) / w
+        if stride > 1 {
+            for j in 0 ..< w { a.swapAt(window.lowerBound + j, left + j * stride) }
+        }
+        select(a, rank: k, left: window.lowerBound, right: window.upperBound)
     }
 
     /// In-place heapsort of a[left ... right]: the O(n log n) fallback of `select`.
