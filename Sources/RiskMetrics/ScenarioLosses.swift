@@ -230,9 +230,20 @@ struct LossJob: Sendable {
     let kernel: ScenarioLossCalculator.Kernel
     /// M_j = max_s |G_{j,s}| per asset: the largest relative move of each asset over all scenarios.
     let largestMoves: [Double]
+    /// Per account: its breach count when settled in advance (`settle`), −1 when its buffers must be summed over the
+    /// scenarios or it gets no count. Computed once per run.
+    private var settled: [Int] = []
 
-    /// Relative margin by which a buffer must clear its largest possible move for `settledBreaches` to decide
-    /// without counting: far above the rounding of the kernels' sums (≈ (holdings + 1)·2⁻⁵³ of the terms' sizes).
+    init(book: Book, assessment: CollateralAssessment, assets: Int, scenarios: Int, tail: Int, lossScale: Double,
+         liquidationRatio: Double?, kernel: ScenarioLossCalculator.Kernel, largestMoves: [Double]) {
+        (self.book, self.assessment, self.assets, self.scenarios, self.tail) = (book, assessment, assets, scenarios, tail)
+        (self.lossScale, self.liquidationRatio, self.kernel) = (lossScale, liquidationRatio, kernel)
+        self.largestMoves = largestMoves
+        settled = (0 ..< book.accountCount).map { countsBreaches($0) ? settle($0) ?? -1 : -1 }
+    }
+
+    /// Relative margin by which a buffer must clear its largest possible move for `settle` to decide without
+    /// counting: far above the rounding of the kernels' sums (≈ (holdings + 1)·2⁻⁵³ of the terms' sizes).
     static let settledMargin = 1e-9
 
     /// Whether the account gets a liquidation count (it has debt and the run asks for them).
@@ -244,7 +255,7 @@ struct LossJob: Sendable {
     /// The buffer in scenario s is B + Σ_h b_h·G_{s,j_h} with B = Σ_h b_h, and |Σ_h b_h·G_{s,j_h}| ≤ Σ_h |b_h|·M_j:
     /// a buffer B above that bound is positive in every scenario (0 breaches), one below its negative is negative
     /// in every scenario (S breaches). Only for accounts that `countsBreaches`.
-    func settledBreaches(_ a: Int) -> Int? {
+    private func settle(_ a: Int) -> Int? {
         var base = 0.0, reach = 0.0
         for h in book.holdings(of: a) {
             let b = ParametricRiskCalculator.bufferSensitivity(h, assessment, liquidationRatio!)
@@ -257,6 +268,11 @@ struct LossJob: Sendable {
         return nil
     }
 
+    /// The account's breach count settled in advance (`settle`), nil when it must be counted or gets no count.
+    @inline(__always) func settledBreaches(_ a: Int) -> Int? {
+        settled[a] >= 0 ? settled[a] : nil
+    }
+
     /// B = Σ_h b_h over the account's holdings in holding order (USD): its buffer today.
     func bufferBase(_ a: Int) -> Double {
         book.holdings(of: a).reduce(0.0) { $0 + ParametricRiskCalculator.bufferSensitivity($1, assessment, liquidationRatio!) }
@@ -264,7 +280,7 @@ struct LossJob: Sendable {
 
     /// Whether the kernels must sum the account's buffer over the scenarios (it gets a count not settled in advance).
     @inline(__always) func sumsBuffers(_ a: Int) -> Bool {
-        countsBreaches(a) && settledBreaches(a) == nil
+        countsBreaches(a) && settled[a] < 0
     }
 
     /// Dense when (rows·n)/efficiency < Σ_a k_a·(1 or 2) multiply-adds per scenario, rows = accounts + accounts
@@ -422,7 +438,7 @@ struct LossWorkspace {
         }
         for a in accounts where !assessment.invalid[a] {
             let r = a - accounts.lowerBound
-            var breaches: Int? = job.countsBreaches(a) ? job.settledBreaches(a) : nil
+            var breaches = job.settledBreaches(a)
             if debtRow[r] >= 0 {
                 let base = job.bufferBase(a)
                 let row = debtRow[r] * scenarios

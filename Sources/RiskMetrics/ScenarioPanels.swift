@@ -81,8 +81,8 @@ struct SparsePanelWorkspace {
     /// Adds account `a` (valid) with its holdings' rows and coefficients.
     mutating func add(_ a: Int, _ job: LossJob) {
         let book = job.book, assessment = job.assessment
-        let known = job.countsBreaches(a) ? job.settledBreaches(a) : nil
-        let counts = job.countsBreaches(a) && known == nil
+        let known = job.settledBreaches(a)
+        let counts = job.sumsBuffers(a)
         var base = 0.0
         for h in book.holdings(of: a) {
             let e = assessment.exposure[h]

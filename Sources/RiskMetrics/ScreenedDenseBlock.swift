@@ -176,7 +176,7 @@ extension LossWorkspace {
             for (i, p) in candidates.enumerated() {
                 screening.row[i] = denseOutput[r * width + Int(screening.column[Int(screening.paths[p])])]
             }
-            var breaches: Int? = job.countsBreaches(a) ? job.settledBreaches(a) : nil
+            var breaches = job.settledBreaches(a)
             if debtRow[r] >= 0 { breaches = screenedBreaches(job, account: a, row: debtRow[r]) }
             screening.row.withUnsafeMutableBufferPointer { values in
                 job.finish(a, losses: UnsafeMutableBufferPointer(rebasing: values[0 ..< candidates.count]),
