@@ -221,18 +221,62 @@ KERNEL(long, combine_rows_counting_negative,
         double *out, double *scratch),
        (g, count, offsets, c, b, k, base, out, scratch))
 
-// MARK: - axpy
+// MARK: - Correlated draws of a block of paths
 
-BODY void axpy_body(double alpha, const double *x, double *y, long n) {
-    long t = 0;
-    for (; t + 8 <= n; t += 8) {
-        store4(y + t, load4(y + t) + (lanes4)alpha * load4(x + t));
-        store4(y + t + 4, load4(y + t + 4) + (lanes4)alpha * load4(x + t + 4));
+/// Paths and rows of t per register tile: four paths × eight t (two lanes4 each) stay in eight accumulators over
+/// every row j, so each row's eight entries are loaded once per four paths and x is stored once.
+enum { TILE_PATHS = 4, TILE_T = 8 };
+
+/// x[p·n + t] = Σ_j z[p·n + j]·ft[j·n + t] for paths p < paths and t < n: from 0, over the rows j in ascending
+/// order, each product rounded and then added. A row j with first[j] > t has zeros at t (its product is ±0, which
+/// leaves every partial sum unchanged: the sums start at +0), so the tiles skip the rows whose first non-zero entry
+/// lies past the tile.
+BODY void factor_paths_body(const double *ft, long n, const long *first, const double *z, long paths, double *x) {
+    long t0 = 0;
+    for (; t0 + TILE_T <= n; t0 += TILE_T) {
+        long p0 = 0;
+        for (; p0 + TILE_PATHS <= paths; p0 += TILE_PATHS) {
+            lanes4 a[TILE_PATHS][2] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
+            for (long j = 0; j < n; j++) {
+                if (first[j] >= t0 + TILE_T) continue;
+                const lanes4 f0 = load4(ft + j * n + t0), f1 = load4(ft + j * n + t0 + 4);
+                for (int p = 0; p < TILE_PATHS; p++) {
+                    const lanes4 zj = (lanes4)z[(p0 + p) * n + j];
+                    a[p][0] += zj * f0;
+                    a[p][1] += zj * f1;
+                }
+            }
+            for (int p = 0; p < TILE_PATHS; p++) {
+                store4(x + (p0 + p) * n + t0, a[p][0]);
+                store4(x + (p0 + p) * n + t0 + 4, a[p][1]);
+            }
+        }
+        for (; p0 < paths; p0++) {
+            lanes4 a0 = 0, a1 = 0;
+            for (long j = 0; j < n; j++) {
+                if (first[j] >= t0 + TILE_T) continue;
+                const lanes4 zj = (lanes4)z[p0 * n + j];
+                a0 += zj * load4(ft + j * n + t0);
+                a1 += zj * load4(ft + j * n + t0 + 4);
+            }
+            store4(x + p0 * n + t0, a0);
+            store4(x + p0 * n + t0 + 4, a1);
+        }
     }
-    for (; t < n; t++) y[t] = y[t] + alpha * x[t];
+    for (; t0 < n; t0++) {
+        for (long p = 0; p < paths; p++) {
+            double sum = 0;
+            for (long j = 0; j < n; j++) {
+                if (first[j] > t0) continue;
+                sum += z[p * n + j] * ft[j * n + t0];
+            }
+            x[p * n + t0] = sum;
+        }
+    }
 }
 
-KERNEL(void, axpy, (double alpha, const double *x, double *y, long n), (alpha, x, y, n))
+KERNEL(void, factor_paths, (const double *ft, long n, const long *first, const double *z, long paths, double *x),
+       (ft, n, first, z, paths, x))
 
 // MARK: - Exponentially weighted sums of squares
 

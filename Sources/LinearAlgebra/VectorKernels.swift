@@ -49,10 +49,19 @@ public func sum(_ x: UnsafeBufferPointer<Double>) -> Double {
     return total
 }
 
-/// y ← y + α·x (each element: multiply, then add; the C kernel in `CKernels`, AVX2 where the CPU has it).
-public func axpy(_ alpha: Double, _ x: UnsafeBufferPointer<Double>, _ y: UnsafeMutableBufferPointer<Double>) {
-    precondition(x.count == y.count, "axpy: lengths differ")
-    guard let source = x.baseAddress, let target = y.baseAddress else { return }
-    // Safe: both buffers hold x.count elements.
-    ballast_axpy(alpha, source, target, x.count)
+/// Correlated draws of a block of paths from their independent normals: x_p = F·z_p, i.e.
+/// x[p·n + t] = Σ_j z[p·n + j]·Fᵀ[j, t], each sum from 0 over j ascending, each product rounded and then added (the
+/// bits of one y ← y + z_j·Fᵀ[j, :] per row j in order). `transposedFactor` is Fᵀ (n × n row-major);
+/// `firstNonZero[j]` the index of row j's first non-zero entry (n for a row of zeros), which lets a triangular or
+/// rank-deficient factor skip its zeros. The C kernel in `CKernels` (AVX2 where the CPU has it) keeps four paths ×
+/// eight entries in registers over every row, so Fᵀ is read once per four paths instead of once per path.
+public func correlatedDraws(transposedFactor ft: UnsafeBufferPointer<Double>, firstNonZero: UnsafeBufferPointer<Int>,
+                            normals z: UnsafeBufferPointer<Double>, into x: UnsafeMutableBufferPointer<Double>) {
+    let n = firstNonZero.count
+    precondition(ft.count == n * n && z.count == x.count && (n == 0 || z.count % n == 0),
+                 "correlatedDraws: the factor is not n × n or the blocks are not whole paths of n")
+    guard n > 0, let factor = ft.baseAddress, let first = firstNonZero.baseAddress, let normals = z.baseAddress,
+          let draws = x.baseAddress else { return }
+    // Safe: Fᵀ holds n·n elements, first n, z and x whole paths of n each (checked above).
+    ballast_factor_paths(factor, n, first, normals, z.count / n, draws)
 }

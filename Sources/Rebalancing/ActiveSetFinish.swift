@@ -253,7 +253,7 @@ extension QPSolver {
     /// guessed inactive).
     private func solveFreeSystem(solvingEta: Bool, solvingZeta: Bool, coverageActive: Bool) -> Bool {
         // Local copies of the state's pointers: the loops then access no class property (no exclusivity checks).
-        let data = self.data, boxes = self.boxes, finishing = self.finishing
+        let data = self.data, finishing = self.finishing
         let n = self.n, f = finishingFreeCount
         let etaColumn = f, zetaColumn = f + (solvingEta ? 1 : 0), order = zetaColumn + (solvingZeta ? 1 : 0)
         let free = finishing.free, placement = finishing.placement, candidate = finishing.candidate

@@ -142,54 +142,79 @@ public enum MonteCarloRiskCalculator {
         transposed.elements.withUnsafeBufferPointer { ft in
             let rows = ReadOnlyBuffer(ft)
             Parallel.forEachBlock(blockCount: blockCount, workers: workers,
-                                  makeWorkspace: { PathWorkspace(assets: n) }) { block, workspace in
-                for s in block * pathBlockSize ..< min((block + 1) * pathBlockSize, paths) {
-                    workspace.draw(path: s, seed: seed, factorRows: rows.buffer, firstNonZero: firstNonZero,
+                                  makeWorkspace: { PathWorkspace(assets: n, firstNonZero: firstNonZero) }) { block, workspace in
+                var first = block * pathBlockSize
+                let end = min(first + pathBlockSize, paths)
+                while first < end {
+                    let batch = first ..< min(first + PathWorkspace.batchPaths, end)
+                    workspace.draw(paths: batch, seed: seed, transposedFactor: rows.buffer,
                                    studentT: studentT ? dof : nil)
-                    workspace.x.withUnsafeBufferPointer { emit(s, $0) }
+                    for s in batch { workspace.withDraw(s - batch.lowerBound) { emit(s, $0) } }
+                    first = batch.upperBound
                 }
             }
         }
     }
 }
 
-/// One generation worker's buffers: the path's standard normals z and its draw x.
+/// One generation worker's buffers for a batch of paths: their standard normals z and draws x (path-major, n per
+/// path), the Student-t scales, and the factor's first non-zero entry per row of Fᵀ.
 struct PathWorkspace {
+    /// Paths drawn together: their normals and draws (2 × 32 × n doubles, 256 KB at 500 assets) stay in a core's L2
+    /// while Fᵀ is read once for them all.
+    static let batchPaths = 32
+
+    let assets: Int
+    let firstNonZero: [Int]
     var z: [Double]
     var x: [Double]
+    var scale: [Double]
 
-    init(assets: Int) {
-        z = [Double](repeating: 0, count: assets)
-        x = [Double](repeating: 0, count: assets)
+    init(assets: Int, firstNonZero: [Int]) {
+        self.assets = assets
+        self.firstNonZero = firstNonZero
+        z = [Double](repeating: 0, count: assets * Self.batchPaths)
+        x = z
+        scale = [Double](repeating: 1, count: Self.batchPaths)
     }
 
-    /// x = F·z_s (× √((ν − 2)/χ²_ν) for Student t) for path s.
-    mutating func draw(path s: Int, seed: UInt64, factorRows ft: UnsafeBufferPointer<Double>, firstNonZero: [Int],
+    /// x_s = F·z_s (× √((ν − 2)/χ²_ν) for Student t) for the paths s of `paths` (at most `batchPaths`).
+    mutating func draw(paths: Range<Int>, seed: UInt64, transposedFactor ft: UnsafeBufferPointer<Double>,
                        studentT dof: Double?) {
-        let n = z.count
-        var master = SplitMix64(seed: seed, skipping: UInt64(s))
-        var rng = SplitMix64(seed: master.next())
-        var j = 0
-        while j < n {
-            let (c, s) = PathRandom.normalPair(&rng)
-            z[j] = c
-            if j + 1 < n { z[j + 1] = s }
-            j += 2
-        }
-        for i in 0 ..< n { x[i] = 0 }
-        x.withUnsafeMutableBufferPointer { out in
-            for j in 0 ..< n where firstNonZero[j] < n && z[j] != 0 {
-                let from = firstNonZero[j]
-                // x[i] += z_j·F[i, j] for i ≥ from, in j order for every i (SIMD lanes do not change the sums).
-                axpy(z[j], UnsafeBufferPointer(rebasing: ft[j * n + from ..< (j + 1) * n]),
-                     UnsafeMutableBufferPointer(rebasing: out[from ..< n]))
+        let n = assets
+        for (p, s) in paths.enumerated() {
+            var master = SplitMix64(seed: seed, skipping: UInt64(s))
+            var rng = SplitMix64(seed: master.next())
+            var j = 0
+            while j < n {
+                let (c, s) = PathRandom.normalPair(&rng)
+                z[p * n + j] = c
+                if j + 1 < n { z[p * n + j + 1] = s }
+                j += 2
+            }
+            if let dof {
+                let chiSquare = 2 * PathRandom.gamma(shape: dof / 2, &rng)
+                scale[p] = ((dof - 2) / chiSquare).squareRoot()
             }
         }
-        if let dof {
-            let chiSquare = 2 * PathRandom.gamma(shape: dof / 2, &rng)
-            let scale = ((dof - 2) / chiSquare).squareRoot()
-            for i in 0 ..< n { x[i] *= scale }
+        let used = paths.count * n
+        z.withUnsafeBufferPointer { normals in
+        x.withUnsafeMutableBufferPointer { draws in
+        firstNonZero.withUnsafeBufferPointer { first in
+            correlatedDraws(transposedFactor: ft, firstNonZero: first, normals: UnsafeBufferPointer(rebasing: normals[0 ..< used]),
+                            into: UnsafeMutableBufferPointer(rebasing: draws[0 ..< used]))
         }
+        }
+        }
+        guard dof != nil else { return }
+        for p in 0 ..< paths.count {
+            for i in 0 ..< n { x[p * n + i] *= scale[p] }
+        }
+    }
+
+    /// Calls `body` with the draw x of the batch's path `p`.
+    func withDraw(_ p: Int, _ body: (UnsafeBufferPointer<Double>) -> Void) {
+        x.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[p * assets ..< (p + 1) * assets])) }
     }
 }
 

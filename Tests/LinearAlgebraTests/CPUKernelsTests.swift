@@ -3,9 +3,10 @@ import CKernels
 import Testing
 @testable import LinearAlgebra
 
-/// The C kernels (`CKernels`) behind `DenseKernels.symv`, `DenseKernels.pairedQuadraticForms`, `RowCombination` and
-/// `axpy`: each against a plain Swift loop written here in the documented summation order (so the bits must agree
-/// exactly), and the kernel the CPU runs (AVX2 + FMA where present) against the portable build, bit for bit.
+/// The C kernels (`CKernels`) behind `DenseKernels.symv`, `DenseKernels.pairedQuadraticForms`, `RowCombination`,
+/// `correlatedDraws` and `DecayedSquares`: each against a plain Swift loop written here in the documented summation
+/// order (so the bits must agree exactly), and the kernel the CPU runs (AVX2 + FMA where present) against the
+/// portable build, bit for bit.
 /// Inputs span many binades and cancel, so a fused multiply-add where the contract has none (or the reverse), or
 /// another summation order, changes the result.
 @Suite struct CPUKernelsTests {
@@ -182,17 +183,51 @@ import Testing
         #expect(counts == [expectedCount, expectedCount])
     }
 
-    // MARK: axpy
+    // MARK: correlated draws
 
-    @Test(arguments: [0, 1, 7, 8, 9, 100])
-    func axpyMultipliesThenAddsOnEveryBuild(n: Int) {
-        let x = wideValues(n, seed: 3), y = wideValues(n, seed: 4), alpha = 0.7071067811865476
-        let expected = (0 ..< n).map { y[$0] + alpha * x[$0] }
-        var dispatched = y, portable = y
-        x.withUnsafeBufferPointer { px in
-            dispatched.withUnsafeMutableBufferPointer { axpy(alpha, px, $0) }
-            portable.withUnsafeMutableBufferPointer { if n > 0 { ballast_axpy_portable(alpha, px.baseAddress!, $0.baseAddress!, n) } }
+    /// The documented order, as the generator ran it before the kernel: per path, x ← 0, then one
+    /// x[t] ← x[t] + z_j·Fᵀ[j, t] (multiply, then add) for t ≥ first[j] per row j in ascending order, skipping rows of
+    /// zeros and zero normals.
+    func referenceDraws(_ ft: [Double], n: Int, first: [Int], z: [Double]) -> [Double] {
+        var x = [Double](repeating: 0, count: z.count)
+        for p in 0 ..< z.count / n {
+            for j in 0 ..< n where first[j] < n && z[p * n + j] != 0 {
+                for t in first[j] ..< n { x[p * n + t] = x[p * n + t] + z[p * n + j] * ft[j * n + t] }
+            }
         }
+        return x
+    }
+
+    /// Fᵀ with rows of three kinds: upper-triangular (a Cholesky factor's), all zero (a clipped eigenvalue), dense.
+    func mixedFactor(n: Int, seed: UInt64) -> (ft: [Double], first: [Int]) {
+        var ft = wideValues(n * n, seed: seed)
+        var first = [Int](repeating: 0, count: n)
+        for j in 0 ..< n {
+            switch j % 3 {
+            case 0: first[j] = j
+            case 1 where j % 2 == 1: first[j] = n
+            default: first[j] = 0
+            }
+            for t in 0 ..< first[j] { ft[j * n + t] = 0 }
+        }
+        return (ft, first)
+    }
+
+    @Test(arguments: [(1, 1), (7, 3), (8, 4), (9, 5), (17, 9), (24, 32)])
+    func correlatedDrawsSumRowsInOrderOnEveryBuild(n: Int, paths: Int) {
+        let (ft, first) = mixedFactor(n: n, seed: UInt64(n))
+        var z = wideValues(n * paths, seed: 5)
+        z[0] = 0   // a zero normal: its row is skipped by the reference, included (as ±0 products) by the kernel
+        let expected = referenceDraws(ft, n: n, first: first, z: z)
+        var dispatched = [Double](repeating: .nan, count: z.count), portable = dispatched
+        ft.withUnsafeBufferPointer { f in first.withUnsafeBufferPointer { fi in z.withUnsafeBufferPointer { zz in
+            dispatched.withUnsafeMutableBufferPointer {
+                correlatedDraws(transposedFactor: f, firstNonZero: fi, normals: zz, into: $0)
+            }
+            portable.withUnsafeMutableBufferPointer {
+                ballast_factor_paths_portable(f.baseAddress!, n, fi.baseAddress!, zz.baseAddress!, paths, $0.baseAddress!)
+            }
+        } } }
         #expect(differences(dispatched, expected).isEmpty)
         #expect(differences(portable, expected).isEmpty)
     }

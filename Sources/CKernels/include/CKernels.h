@@ -43,9 +43,12 @@ long ballast_combine_rows_counting_negative_portable(const double *g, long count
                                                      const double *c, const double *b, long k, double base,
                                                      double *out, double *scratch);
 
-/// y[t] ← y[t] + alpha·x[t] for t < n (multiply, then add).
-void ballast_axpy(double alpha, const double *x, double *y, long n);
-void ballast_axpy_portable(double alpha, const double *x, double *y, long n);
+/// x[p·n + t] = Σ_j z[p·n + j]·ft[j·n + t] for p < paths, t < n (n × n ft row-major; z and x paths × n): each sum
+/// from 0 over j ascending, each product rounded, then added (the bits of y ← y + z_j·ft[j, :] per row j in order).
+/// first[j] is the index of row j's first non-zero entry (n for a row of zeros): rows are skipped where they are 0.
+void ballast_factor_paths(const double *ft, long n, const long *first, const double *z, long paths, double *x);
+void ballast_factor_paths_portable(const double *ft, long n, const long *first, const double *z, long paths,
+                                   double *x);
 
 /// Σ_d λ^{count−1−d}·y_d² over y[0 ..< count]: the oldest count mod 4 terms by Horner's rule (u ← fma(λ, u, y_d²)),
 /// the rest in four lanes with step λ⁴ (l_j ← fma(l_j, λ⁴, y²)), then u·pow(λ, 4·⌊count/4⌋) +
