@@ -29,6 +29,8 @@ public final class TailCandidates {
     private let values: UnsafeMutablePointer<Double>
     private let counts: UnsafeMutablePointer<Int>
     private let thresholds: UnsafeMutablePointer<Double>
+    /// guessed[s]: whether stream s was given a threshold by `raiseThreshold`.
+    private let guessed: UnsafeMutablePointer<Bool>
 
     /// Room for `streams` streams of batches of at most `batchSize` values, keeping track of the `tail` largest.
     /// `totalValues` (the length of each stream, when known) caps the room: a stream never needs more.
@@ -45,12 +47,15 @@ public final class TailCandidates {
         counts.initialize(repeating: 0, count: streams)
         thresholds = .allocate(capacity: streams)
         thresholds.initialize(repeating: -.infinity, count: streams)
+        guessed = .allocate(capacity: streams)
+        guessed.initialize(repeating: false, count: streams)
     }
 
     deinit {
         values.deallocate()
         counts.deallocate()
         thresholds.deallocate()
+        guessed.deallocate()
     }
 
     /// Room per stream: 3k + two batches. A cut comes when the candidates would overflow, i.e. after at least
@@ -65,6 +70,36 @@ public final class TailCandidates {
         precondition(used <= streams, "TailCandidates: more streams than allocated")
         counts.update(repeating: 0, count: used)
         thresholds.update(repeating: -.infinity, count: used)
+        guessed.update(repeating: false, count: used)
+    }
+
+    /// Empties stream `stream` alone (for running it again).
+    public func restart(_ stream: Int) {
+        precondition(stream >= 0 && stream < streams, "TailCandidates: no such stream")
+        counts[stream] = 0
+        thresholds[stream] = -.infinity
+        guessed[stream] = false
+    }
+
+    /// Raises the stream's threshold to `guess` when that is higher, and drops the candidates below it: the
+    /// stream then keeps only values ≥ the guess. Unlike the thresholds the stream sets itself, a guess is not
+    /// known to be at most the stream's k-th largest value, so `upperTail` checks it: when at least k candidates
+    /// remain, at least k of the stream's values are ≥ the guess, so its k-th largest is ≥ the guess, and also ≥
+    /// every later threshold (each the k-th largest of some of its values): its k largest values were all kept and
+    /// the result is exact. Otherwise `upperTail` gives nil and the stream must be run again (`restart`) without
+    /// a guess.
+    public func raiseThreshold(_ stream: Int, to guess: Double) {
+        precondition(stream >= 0 && stream < streams, "TailCandidates: no such stream")
+        guard guess > thresholds[stream] else { return }
+        thresholds[stream] = guess
+        guessed[stream] = true
+        let slot = candidates(stream)
+        var count = 0
+        for v in slot {
+            slot[count] = v
+            count &+= Int(truncatingIfNeeded: unsafeBitCast(v >= guess, to: UInt8.self))
+        }
+        counts[stream] = count
     }
 
     /// Adds a batch of values to stream `stream`. Values must be finite.
@@ -84,10 +119,12 @@ public final class TailCandidates {
     }
 
     /// The k-th largest value of the stream and the mean of its k largest (`OrderStatistics.upperTail` over the
-    /// candidates). The stream must have seen at least k values.
-    public func upperTail(_ stream: Int) -> (kthLargest: Double, meanOfLargest: Double) {
-        precondition(stream >= 0 && stream < streams && counts[stream] >= tail,
-                     "TailCandidates: fewer values than the tail count")
+    /// candidates); nil when a guessed threshold (`raiseThreshold`) left fewer than k candidates. The stream must
+    /// have seen at least k values.
+    public func upperTail(_ stream: Int) -> (kthLargest: Double, meanOfLargest: Double)? {
+        precondition(stream >= 0 && stream < streams, "TailCandidates: no such stream")
+        precondition(guessed[stream] || counts[stream] >= tail, "TailCandidates: fewer values than the tail count")
+        guard counts[stream] >= tail else { return nil }
         return OrderStatistics.upperTail(candidates(stream), count: tail)
     }
 
@@ -100,7 +137,7 @@ public final class TailCandidates {
         // upperTail leaves the k largest at the end: move them to the front.
         for i in 0 ..< k { kept[i] = kept[count - k + i] }
         counts[stream] = k
-        thresholds[stream] = kth
+        thresholds[stream] = max(thresholds[stream], kth)
     }
 
     /// The stream's candidates (valid until the next `append` or `reset`).

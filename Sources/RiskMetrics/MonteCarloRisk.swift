@@ -89,7 +89,7 @@ public enum MonteCarloRiskCalculator {
         var risk = ScenarioLossCalculator.compute(book: book, assessment: assessment, moves: moves,
                                                   confidence: config.confidence, lossScale: 1,
                                                   liquidationRatio: config.liquidationRatio, workers: workers,
-                                                  kernel: kernel)
+                                                  kernel: kernel, independentScenarios: true)
         risk.scenarioSeconds = built.seconds
         return risk
     }

@@ -97,9 +97,12 @@ public enum ScenarioLossCalculator {
     ///   - liquidationRatio: when given, each account with debt gets the share of scenarios with
     ///     Σ_i b_i·(1 + G_{s,i}) < 0, b_i = `ParametricRiskCalculator.bufferSensitivity`; nil: all NaN.
     ///   - workers: threads (`Parallel.forEachBlock`); OpenBLAS runs single-threaded inside.
+    ///   - independentScenarios: the scenarios are independent draws in no particular order (Monte Carlo paths),
+    ///     so that an account's first panel of losses is a fair sample of all of them: the sparse kernel then
+    ///     guesses each account's tail threshold from it (`SparsePanelWorkspace`). Only the speed depends on it.
     public static func compute(book: Book, assessment: CollateralAssessment, moves: Matrix, confidence: Double,
                                lossScale: Double, liquidationRatio: Double?, workers: Int,
-                               kernel: Kernel = .automatic) -> ScenarioRisk {
+                               kernel: Kernel = .automatic, independentScenarios: Bool = false) -> ScenarioRisk {
         let n = moves.rows
         let scenarios = moves.columns
         precondition(scenarios >= 1, "scenario losses need at least one scenario")
@@ -114,7 +117,7 @@ public enum ScenarioLossCalculator {
         var blockSeconds = [Double](repeating: 0, count: blockCount)
         let job = LossJob(book: book, assessment: assessment, assets: n, scenarios: scenarios, tail: tail,
                           lossScale: lossScale, liquidationRatio: liquidationRatio, kernel: kernel,
-                          largestMoves: largestMoves(moves))
+                          largestMoves: largestMoves(moves), guessesThresholds: independentScenarios)
         let blocksPerTask = SparsePanelWorkspace.blocksPerTask(tail: tail, assets: n, scenarios: scenarios,
                                                                 blockSize: blockSize)
         let taskCount = (blockCount + blocksPerTask - 1) / blocksPerTask
@@ -230,15 +233,19 @@ struct LossJob: Sendable {
     let kernel: ScenarioLossCalculator.Kernel
     /// M_j = max_s |G_{j,s}| per asset: the largest relative move of each asset over all scenarios.
     let largestMoves: [Double]
+    /// Whether sparse accounts guess their tail thresholds from their first panel (independent scenarios).
+    let guessesThresholds: Bool
     /// Per account: its breach count when settled in advance (`settle`), −1 when its buffers must be summed over the
     /// scenarios or it gets no count. Computed once per run.
     private var settled: [Int] = []
 
     init(book: Book, assessment: CollateralAssessment, assets: Int, scenarios: Int, tail: Int, lossScale: Double,
-         liquidationRatio: Double?, kernel: ScenarioLossCalculator.Kernel, largestMoves: [Double]) {
+         liquidationRatio: Double?, kernel: ScenarioLossCalculator.Kernel, largestMoves: [Double],
+         guessesThresholds: Bool = false) {
         (self.book, self.assessment, self.assets, self.scenarios, self.tail) = (book, assessment, assets, scenarios, tail)
         (self.lossScale, self.liquidationRatio, self.kernel) = (lossScale, liquidationRatio, kernel)
         self.largestMoves = largestMoves
+        self.guessesThresholds = guessesThresholds
         settled = (0 ..< book.accountCount).map { countsBreaches($0) ? settle($0) ?? -1 : -1 }
     }
 

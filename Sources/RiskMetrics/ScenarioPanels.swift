@@ -6,7 +6,9 @@ import RiskModel
 /// task and then from the core's cache by every account, instead of every account streaming its rows of the whole
 /// n × S matrix from memory. Each account's losses of a panel go through its `TailCandidates` stream, which keeps
 /// only the losses that can still be among its k largest, so the final selection runs over a few hundred values
-/// instead of S.
+/// instead of S. With independent scenarios (Monte Carlo) the stream's threshold is guessed from the account's
+/// first panel (`guessQuantile`), checked at the end, and the account computed again without a guess when the
+/// check fails.
 ///
 /// Every loss L_{a,s} is summed exactly as by `RowCombination.combine` (holding order, from 0), so its value does not depend on
 /// the panel width or on which accounts share a task; VaR and the liquidation counts are those of a full selection
@@ -107,8 +109,54 @@ struct SparsePanelWorkspace {
         precondition(slots <= tails.streams, "SparsePanelWorkspace: more accounts than candidate streams")
         tails.reset(streams: slots)
         var breaches = [Int](repeating: 0, count: slots)
+        sweep(Array(0 ..< slots), moves: moves, guessing: job.guessesThresholds, breaches: &breaches)
+        var results = (0 ..< slots).map { tails.upperTail($0) }
+        // A stream whose guessed threshold is not proven (fewer than k losses above it) runs again without one.
+        let unproven = (0 ..< slots).filter { results[$0] == nil }
+        for slot in unproven {
+            tails.restart(slot)
+            breaches[slot] = 0
+        }
+        if !unproven.isEmpty {
+            sweep(unproven, moves: moves, guessing: false, breaches: &breaches)
+            for slot in unproven { results[slot] = tails.upperTail(slot) }
+        }
+        for slot in 0 ..< slots {
+            let a = accounts[slot]
+            // Safe to unwrap: a stream run without a guess always has its tail.
+            let (kth, mean) = results[slot]!
+            outputs.valueAtRisk[a] = kth * job.lossScale
+            outputs.expectedShortfall[a] = mean * job.lossScale
+            if counting[slot] {
+                outputs.liquidationProbability[a] = Double(breaches[slot]) / Double(scenarios)
+            } else if settled[slot] >= 0 {
+                outputs.liquidationProbability[a] = Double(settled[slot]) / Double(scenarios)
+            }
+        }
+    }
+
+    /// Expected number of losses above a guessed threshold, in units of k: room for the error of a 1-panel
+    /// estimate of the spread and for tails thinner than the normal's, few enough that a stream is seldom cut.
+    static let guessedCandidates = 2.5
+
+    /// z of the guessed threshold mean + z·sd (from an account's first panel of losses): the normal quantile that
+    /// about `guessedCandidates`·k of the S losses exceed. Nil when there is nothing to gain: a single panel, or
+    /// a tail so wide that the guess would keep most losses.
+    static func guessQuantile(tail: Int, scenarios: Int, panelWidth: Int) -> Double? {
+        let fraction = guessedCandidates * Double(tail) / Double(scenarios)
+        guard scenarios > panelWidth, fraction < 0.25 else { return nil }
+        return NormalDistribution.quantile(1 - fraction)
+    }
+
+    /// Runs the accounts of `slots` panel by panel into their candidate streams, adding their breaches. With
+    /// `guessing`, each stream's threshold is raised after the first panel to mean + z·sd of that panel's losses
+    /// (`guessQuantile`): most losses then never enter the candidates, and no cut is needed (the caller checks
+    /// `TailCandidates.hasTail` and runs a stream whose guess proved too high again without one).
+    private mutating func sweep(_ slots: [Int], moves: UnsafeBufferPointer<Double>, guessing: Bool,
+                                breaches: inout [Int]) {
         let (starts, counting, bufferBase, tails) = (holdingStart, counting, bufferBase, tails)
         let (scenarios, panelWidth) = (scenarios, panelWidth)
+        let z = guessing ? Self.guessQuantile(tail: tails.tail, scenarios: scenarios, panelWidth: panelWidth) : nil
         rowOffsets.withUnsafeBufferPointer { offsets in
         lossCoefficients.withUnsafeBufferPointer { c in
         bufferCoefficients.withUnsafeBufferPointer { b in
@@ -119,14 +167,16 @@ struct SparsePanelWorkspace {
                 let width = min(panelWidth, scenarios - first)
                 // Safe: the view starts inside G (first < S ≤ n·S) and ends where G ends.
                 let panel = UnsafeBufferPointer(rebasing: moves[first...])
-                for slot in 0 ..< slots {
+                for slot in slots {
                     let rows = starts[slot] ..< starts[slot + 1]
                     let lists = HoldingRows(offsets: UnsafeBufferPointer(rebasing: offsets[rows]),
                                             loss: UnsafeBufferPointer(rebasing: c[rows]),
                                             buffer: UnsafeBufferPointer(rebasing: b[rows]))
                     breaches[slot] += Self.panelLosses(lists, counting: counting[slot], base: bufferBase[slot],
                                                        panel: panel, width: width, into: out, scratch: scratch)
-                    tails.append(slot, UnsafeBufferPointer(rebasing: out[0 ..< width]))
+                    let losses = UnsafeBufferPointer(rebasing: out[0 ..< width])
+                    tails.append(slot, losses)
+                    if first == 0, let z { tails.raiseThreshold(slot, to: Self.guess(losses, z: z)) }
                 }
                 first += width
             }
@@ -135,17 +185,17 @@ struct SparsePanelWorkspace {
         }
         }
         }
-        for slot in 0 ..< slots {
-            let a = accounts[slot]
-            let (kth, mean) = tails.upperTail(slot)
-            outputs.valueAtRisk[a] = kth * job.lossScale
-            outputs.expectedShortfall[a] = mean * job.lossScale
-            if counting[slot] {
-                outputs.liquidationProbability[a] = Double(breaches[slot]) / Double(scenarios)
-            } else if settled[slot] >= 0 {
-                outputs.liquidationProbability[a] = Double(settled[slot]) / Double(scenarios)
-            }
-        }
+    }
+
+    /// mean + z·sd of a panel's losses (sd with divisor P).
+    @inline(__always)
+    private static func guess(_ losses: UnsafeBufferPointer<Double>, z: Double) -> Double {
+        var total = 0.0
+        for v in losses { total += v }
+        let mean = total / Double(losses.count)
+        var squares = 0.0
+        for v in losses { squares += (v - mean) * (v - mean) }
+        return mean + z * (squares / Double(losses.count)).squareRoot()
     }
 
     /// One account's holdings with a non-zero exposure: row offsets in G, −exposure, buffer sensitivity.

@@ -45,7 +45,7 @@ struct TailCandidatesTests {
         }
         for (s, values) in streams.enumerated() {
             let expected = sortedTail(values, k)
-            let got = tails.upperTail(s)
+            let got = tails.upperTail(s)!
             #expect(got.kthLargest == expected.kth, "\(shapes[s])")
             #expect(abs(got.meanOfLargest - expected.mean) <= 1e-13 * max(1, abs(expected.mean)), "\(shapes[s])")
         }
@@ -58,9 +58,51 @@ struct TailCandidatesTests {
         for batch in [[9.0, 8, 7, 6], [5, 4, 3, 2], [1, 0, -1, -2], [0.5, 10, 11, -5]] {
             batch.withUnsafeBufferPointer { tails.append(0, $0) }
         }
-        #expect(tails.upperTail(0) == (10, 10.5))
+        #expect(tails.upperTail(0)! == (10, 10.5))
         tails.reset(streams: 1)
         [-1.0, -2, -3, -4].withUnsafeBufferPointer { tails.append(0, $0) }
-        #expect(tails.upperTail(0) == (-2, -1.5))
+        #expect(tails.upperTail(0)! == (-2, -1.5))
+    }
+
+    /// A guessed threshold after the first batch: the result is the full sort's whenever the guess is at most the
+    /// stream's k-th largest value (even equal to it), and nil whenever it is above (fewer than k values reach it);
+    /// a restarted stream without a guess is exact again.
+    @Test(arguments: [(count: 3000, k: 30, batch: 96), (count: 1000, k: 250, batch: 40), (count: 500, k: 1, batch: 64)])
+    func aGuessedThresholdIsExactWhenItHoldsAndRefusedWhenNot(count: Int, k: Int, batch: Int) {
+        var rng = SplitMix64(seed: UInt64(count + k))
+        for shape in Shape.allCases {
+            let values = shape.make(count, &rng)
+            let expected = sortedTail(values, k)
+            let sorted = values.sorted(by: >)
+            // Below, at and above the k-th largest; the (k + 1)-th and (k − 1)-th largest values themselves.
+            let guesses = [expected.kth - 1, expected.kth, expected.kth + 1, sorted[min(k, count - 1)], sorted[max(k - 2, 0)]]
+            for guess in guesses {
+                let tails = TailCandidates(streams: 1, tail: k, batchSize: batch, totalValues: count)
+                var first = 0
+                while first < count {
+                    let width = min(count - first, batch)
+                    values[first ..< first + width].withUnsafeBufferPointer { tails.append(0, $0) }
+                    if first == 0 { tails.raiseThreshold(0, to: guess) }
+                    first += width
+                }
+                let got = tails.upperTail(0)
+                if guess <= expected.kth {
+                    #expect(got?.kthLargest == expected.kth, "\(shape) guess \(guess)")
+                    #expect(abs((got?.meanOfLargest ?? .nan) - expected.mean) <= 1e-13 * max(1, abs(expected.mean)))
+                } else {
+                    #expect(got == nil, "\(shape) guess \(guess) above the k-th largest \(expected.kth)")
+                    tails.restart(0)
+                    values.withUnsafeBufferPointer { all in
+                        var first = 0
+                        while first < count {
+                            let width = min(count - first, batch)
+                            tails.append(0, UnsafeBufferPointer(rebasing: all[first ..< first + width]))
+                            first += width
+                        }
+                    }
+                    #expect(tails.upperTail(0)?.kthLargest == expected.kth, "\(shape) after restart")
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import LinearAlgebra
-import RiskMetrics
+@testable import RiskMetrics
 import RiskModel
 import Testing
 
@@ -243,6 +243,50 @@ import Testing
         for a in 0 ..< 3 {
             #expect(dense.valueAtRisk[a].isFinite && relativeError(dense.valueAtRisk[a], sparse.valueAtRisk[a]) < 1e-12)
             #expect(relativeError(dense.expectedShortfall[a], sparse.expectedShortfall[a]) < 1e-12)
+        }
+    }
+
+    /// Sparse accounts guess their tail threshold from their first panel of paths when the scenarios are
+    /// independent draws. Moves whose first panel is 100 times wider than the rest make every guess too high (the
+    /// accounts run again without one); moves whose first panel is 100 times narrower make it too low (the streams
+    /// are cut instead). Either way VaR, ES and the liquidation counts are those of the naive sorted losses.
+    @Test func guessedTailThresholdsNeverChangeTheResult() {
+        let n = 64, paths = 3000
+        let accounts: [[(Int, Double)]] = (0 ..< 12).map { (a: Int) -> [(Int, Double)] in
+            [(a, 1e4 * Double(a + 1)), (a + 20, -2e3), (40 + a % 5, 5e3)]
+        }
+        let b = book(accounts, assets: n)
+        let c = config(paths: paths)
+        let sigma = covariance(vols: [Double](repeating: 0.02, count: n), correlation: 0.2)
+        let (assessment, _) = computeRisk(book: b, covariance: sigma, prices: [Double](repeating: 1, count: n),
+                                          schedule: schedule(n), config: c)
+        let panel = SparsePanelWorkspace.panelPaths(assets: n, scenarios: paths)
+        #expect(panel < paths / 2)
+        for firstPanelScale in [100.0, 0.01] {
+            var moves = Matrix(rows: n, columns: paths)
+            var rng = TestRandom(seed: 91)
+            for j in 0 ..< n {
+                for s in 0 ..< paths { moves[j, s] = rng.nextUniform(-0.05 ... 0.05) * (s < panel ? firstPanelScale : 1) }
+            }
+            let risk = ScenarioLossCalculator.compute(book: b, assessment: assessment, moves: moves, confidence: 0.99,
+                                                      lossScale: 1, liquidationRatio: 1.1, workers: 2, kernel: .sparse,
+                                                      independentScenarios: true)
+            let k = Naive.tailCount(paths, confidence: 0.99)
+            for a in 0 ..< b.accountCount {
+                var losses: [Double] = []
+                for s in 0 ..< paths {
+                    var pnl = 0.0
+                    for q in b.holdings(of: a) { pnl += assessment.exposure[q] * moves[Int(b.assetIndex[q]), s] }
+                    losses.append(-pnl)
+                }
+                losses.sort(by: >)
+                #expect(risk.valueAtRisk[a] == losses[k - 1], "scale \(firstPanelScale), account \(a)")
+                #expect(relativeError(risk.expectedShortfall[a], losses[..<k].reduce(0, +) / Double(k)) < 1e-12)
+            }
+            let unguessed = ScenarioLossCalculator.compute(book: b, assessment: assessment, moves: moves,
+                                                           confidence: 0.99, lossScale: 1, liquidationRatio: 1.1,
+                                                           workers: 1, kernel: .sparse)
+            #expect(risk.liquidationProbability == unguessed.liquidationProbability)
         }
     }
 
