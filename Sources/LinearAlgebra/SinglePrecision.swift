@@ -29,4 +29,13 @@ public enum SinglePrecision {
         let doubleGamma = Double(n) * 0x1p-53 / (1 - Double(n) * 0x1p-53)
         return gamma * (1 + u) * (1 + u) + 2 * u + u * u + doubleGamma
     }
+
+    /// Absolute error to add to `productErrorFactor`'s bound when values may fall below Float's normal range
+    /// (2⁻¹²⁶): converting a_i or b_i to Float, or rounding a product, then loses up to half the subnormal spacing
+    /// (2⁻¹⁵⁰) absolutely instead of relatively; additions of Floats are exact when they underflow. Over n terms
+    /// that is at most 2⁻¹⁵⁰·(Σ|a_i|·(1 + u) + Σ|b_i|·(1 + u) + n), here doubled: 2⁻¹⁴⁹·(Σ|a_i| + Σ|b_i|max + n + 1),
+    /// with Σ|b_i|max any bound of Σ|b_i|.
+    public static func underflowAllowance(terms n: Int, coefficientSum: Double, otherSum: Double) -> Double {
+        0x1p-149 * (coefficientSum + otherSum + Double(n) + 1)
+    }
 }

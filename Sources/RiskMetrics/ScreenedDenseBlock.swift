@@ -71,14 +71,18 @@ extension LossWorkspace {
     /// ε_r of every row, or nil when a row's Σ_j |x_{r,j}|·M_j could overflow Float.
     private func rowBounds(_ job: LossJob, rows m: Int) -> [Double]? {
         let n = assets, factor = SinglePrecision.productErrorFactor(terms: n)
-        // Underflow: a product or sum below Float's normal range is off by at most its spacing there.
-        let floor = Double(n) * Double(Float.leastNormalMagnitude)
+        let moveSum = job.largestMoves.reduce(0, +)
         var bounds = [Double](repeating: 0, count: m)
         for r in 0 ..< m {
-            var reach = 0.0
-            for j in 0 ..< n { reach += abs(denseInput[r * n + j]) * job.largestMoves[j] }
+            var reach = 0.0, coefficientSum = 0.0
+            for j in 0 ..< n {
+                reach += abs(denseInput[r * n + j]) * job.largestMoves[j]
+                coefficientSum += abs(denseInput[r * n + j])
+            }
             guard reach < Self.singlePrecisionReach else { return nil }
-            bounds[r] = factor * reach * (1 + 1e-12) + floor
+            // Values below Float's normal range lose up to half its subnormal spacing absolutely, not relatively.
+            bounds[r] = factor * reach * (1 + 1e-12)
+                + SinglePrecision.underflowAllowance(terms: n, coefficientSum: coefficientSum, otherSum: moveSum)
         }
         return bounds
     }
