@@ -31,12 +31,16 @@ struct SparsePanelWorkspace {
         return min(scenarios, max(width, fitting))
     }
 
-    /// Blocks of accounts per task: as many as keep the task's candidates within `taskCandidateBytes`, 1 to 8.
+    /// Most accounts one task sweeps together.
+    static let taskAccounts = 512
+
+    /// Blocks of accounts per task: as many as keep the task's candidates within `taskCandidateBytes` and its
+    /// accounts within `taskAccounts`, at least 1.
     static func blocksPerTask(tail: Int, assets: Int, scenarios: Int, blockSize: Int) -> Int {
         let paths = panelPaths(assets: assets, scenarios: scenarios)
         let capacity = min(scenarios, TailCandidates.capacity(tail: tail, batchSize: paths))
-        let accounts = taskCandidateBytes / (8 * capacity)
-        return min(8, max(1, accounts / blockSize))
+        let accounts = min(taskAccounts, taskCandidateBytes / (8 * capacity))
+        return max(1, accounts / blockSize)
     }
 
     let scenarios: Int

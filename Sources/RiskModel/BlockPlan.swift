@@ -9,7 +9,7 @@ public enum BlockPlan {
     /// Accounts per block of the stress phase (one exposures × scenario moves product per block).
     public static let stressAccounts = 128
     /// Accounts per block of the historical and Monte Carlo losses (a (2·block) × paths product buffer per worker).
-    public static let scenarioLossAccounts = 64
+    public static let scenarioLossAccounts = 128
     /// Accounts per block of the rebalancing phase (per-account QPs; the block only groups work).
     public static let rebalancingAccounts = 16
 
