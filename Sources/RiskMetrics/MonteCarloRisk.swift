@@ -142,7 +142,8 @@ public enum MonteCarloRiskCalculator {
         transposed.elements.withUnsafeBufferPointer { ft in
             let rows = ReadOnlyBuffer(ft)
             Parallel.forEachBlock(blockCount: blockCount, workers: workers,
-                                  makeWorkspace: { PathWorkspace(assets: n, firstNonZero: firstNonZero) }) { block, workspace in
+                                  makeWorkspace: { PathWorkspace(assets: n, firstNonZero: firstNonZero) }) {
+                block, workspace in
                 var first = block * pathBlockSize
                 let end = min(first + pathBlockSize, paths)
                 while first < end {
@@ -182,26 +183,13 @@ struct PathWorkspace {
     mutating func draw(paths: Range<Int>, seed: UInt64, transposedFactor ft: UnsafeBufferPointer<Double>,
                        studentT dof: Double?) {
         let n = assets
-        for (p, s) in paths.enumerated() {
-            var master = SplitMix64(seed: seed, skipping: UInt64(s))
-            var rng = SplitMix64(seed: master.next())
-            var j = 0
-            while j < n {
-                let (c, s) = PathRandom.normalPair(&rng)
-                z[p * n + j] = c
-                if j + 1 < n { z[p * n + j + 1] = s }
-                j += 2
-            }
-            if let dof {
-                let chiSquare = 2 * PathRandom.gamma(shape: dof / 2, &rng)
-                scale[p] = ((dof - 2) / chiSquare).squareRoot()
-            }
-        }
+        for (p, s) in paths.enumerated() { drawVariates(path: s, slot: p, seed: seed, studentT: dof) }
         let used = paths.count * n
         z.withUnsafeBufferPointer { normals in
         x.withUnsafeMutableBufferPointer { draws in
         firstNonZero.withUnsafeBufferPointer { first in
-            correlatedDraws(transposedFactor: ft, firstNonZero: first, normals: UnsafeBufferPointer(rebasing: normals[0 ..< used]),
+            correlatedDraws(transposedFactor: ft, firstNonZero: first,
+                            normals: UnsafeBufferPointer(rebasing: normals[0 ..< used]),
                             into: UnsafeMutableBufferPointer(rebasing: draws[0 ..< used]))
         }
         }
@@ -209,6 +197,25 @@ struct PathWorkspace {
         guard dof != nil else { return }
         for p in 0 ..< paths.count {
             for i in 0 ..< n { x[p * n + i] *= scale[p] }
+        }
+    }
+
+    /// Path s's independent variates from its own stream: n standard normals into z's slot `slot`, then (Student t)
+    /// its scale √((ν − 2)/χ²_ν) into scale[slot].
+    private mutating func drawVariates(path s: Int, slot p: Int, seed: UInt64, studentT dof: Double?) {
+        let n = assets
+        var master = SplitMix64(seed: seed, skipping: UInt64(s))
+        var rng = SplitMix64(seed: master.next())
+        var j = 0
+        while j < n {
+            let (cosine, sine) = PathRandom.normalPair(&rng)
+            z[p * n + j] = cosine
+            if j + 1 < n { z[p * n + j + 1] = sine }
+            j += 2
+        }
+        if let dof {
+            let chiSquare = 2 * PathRandom.gamma(shape: dof / 2, &rng)
+            scale[p] = ((dof - 2) / chiSquare).squareRoot()
         }
     }
 

@@ -154,8 +154,8 @@ struct SparsePanelWorkspace {
 
     /// Runs the accounts of `slots` panel by panel into their candidate streams, adding their breaches. With
     /// `guessing`, each stream's threshold is raised after the first panel to mean + z·sd of that panel's losses
-    /// (`guessQuantile`): most losses then never enter the candidates, and no cut is needed (the caller checks
-    /// `TailCandidates.hasTail` and runs a stream whose guess proved too high again without one).
+    /// (`guessQuantile`): most losses then never enter the candidates and few streams are ever cut (the caller
+    /// runs a stream whose guess `TailCandidates.upperTail` cannot prove again without one).
     private mutating func sweep(_ slots: [Int], moves: UnsafeBufferPointer<Double>, guessing: Bool,
                                 breaches: inout [Int]) {
         let (starts, counting, bufferBase, tails) = (holdingStart, counting, bufferBase, tails)
