@@ -112,27 +112,33 @@ extension LossWorkspace {
     /// Each row's candidate paths (step 2), the buffer rows' certain breaches, and the union U in path order.
     private mutating func selectCandidates(_ job: LossJob, accounts: Range<Int>, rows m: Int, bounds: [Double]) {
         let scenarios = self.scenarios
-        screening.rowStart = [0]
-        screening.paths.removeAll(keepingCapacity: true)
-        screening.certainBreaches = [Int](repeating: 0, count: m)
-        for r in 0 ..< m {
-            let offset = r * scenarios
-            if let a = accountOfDebtRow(r, accounts: accounts) {
-                let base = job.bufferBase(a)
-                for s in 0 ..< scenarios {
-                    let value = base + Double(screening.output[offset + s])
-                    if value < -bounds[r] { screening.certainBreaches[r] += 1 } else if value <= bounds[r] { mark(s) }
+        // The buffers are moved out of `screening` while the rows are scanned through their pointers.
+        var paths = screening.paths, marked = screening.marked, row = screening.row
+        screening.paths = []
+        screening.marked = []
+        screening.row = []
+        paths.removeAll(keepingCapacity: true)
+        var rowStart = [0], certain = [Int](repeating: 0, count: m)
+        screening.output.withUnsafeBufferPointer { output in
+        marked.withUnsafeMutableBufferPointer { marked in
+        row.withUnsafeMutableBufferPointer { row in
+            for r in 0 ..< m {
+                let values = UnsafeBufferPointer(rebasing: output[r * scenarios ..< (r + 1) * scenarios])
+                if let a = accountOfDebtRow(r, accounts: accounts) {
+                    certain[r] = Self.screenBufferRow(values, base: job.bufferBase(a), bound: bounds[r],
+                                                      into: &paths, marking: marked)
+                } else if r < accounts.count && !job.assessment.invalid[accounts.lowerBound + r] {
+                    Self.screenLossRow(values, tail: job.tail, bound: bounds[r], scratch: row, into: &paths,
+                                       marking: marked)
                 }
-            } else if r < accounts.count && !job.assessment.invalid[accounts.lowerBound + r] {
-                for s in 0 ..< scenarios { screening.row[s] = Double(screening.output[offset + s]) }
-                let kth = screening.row.withUnsafeMutableBufferPointer {
-                    OrderStatistics.upperTail(UnsafeMutableBufferPointer(rebasing: $0[0 ..< scenarios]), count: job.tail)
-                }.kthLargest
-                let threshold = kth - 2 * bounds[r]
-                for s in 0 ..< scenarios where Double(screening.output[offset + s]) >= threshold { mark(s) }
+                rowStart.append(paths.count)
             }
-            screening.rowStart.append(screening.paths.count)
         }
+        }
+        }
+        (screening.paths, screening.marked, screening.row) = (paths, marked, row)
+        screening.rowStart = rowStart
+        screening.certainBreaches = certain
         screening.union.removeAll(keepingCapacity: true)
         for s in 0 ..< scenarios where screening.marked[s] {
             screening.column[s] = Int32(screening.union.count)
@@ -140,10 +146,36 @@ extension LossWorkspace {
         }
     }
 
-    /// Adds path s to the current row's candidates and to the union.
-    @inline(__always) private mutating func mark(_ s: Int) {
-        screening.paths.append(Int32(s))
-        screening.marked[s] = true
+    /// A loss row: with t̂ the k-th largest of its single-precision values, the paths with Ŷ ≥ t̂ − 2ε.
+    private static func screenLossRow(_ values: UnsafeBufferPointer<Float>, tail: Int, bound: Double,
+                                      scratch: UnsafeMutableBufferPointer<Double>, into paths: inout [Int32],
+                                      marking marked: UnsafeMutableBufferPointer<Bool>) {
+        let count = values.count
+        for s in 0 ..< count { scratch[s] = Double(values[s]) }
+        let kth = OrderStatistics.upperTail(UnsafeMutableBufferPointer(rebasing: scratch[0 ..< count]),
+                                            count: tail).kthLargest
+        let threshold = kth - 2 * bound
+        for s in 0 ..< count where Double(values[s]) >= threshold {
+            paths.append(Int32(s))
+            marked[s] = true
+        }
+    }
+
+    /// A buffer row: the paths whose B + Ŷ is within ±ε (candidates); returns those below −ε (certain breaches).
+    private static func screenBufferRow(_ values: UnsafeBufferPointer<Float>, base: Double, bound: Double,
+                                        into paths: inout [Int32], marking marked: UnsafeMutableBufferPointer<Bool>)
+        -> Int {
+        var certain = 0
+        for s in 0 ..< values.count {
+            let value = base + Double(values[s])
+            if value < -bound {
+                certain += 1
+            } else if value <= bound {
+                paths.append(Int32(s))
+                marked[s] = true
+            }
+        }
+        return certain
     }
 
     /// The account whose buffer row is r, if r is a buffer row.
