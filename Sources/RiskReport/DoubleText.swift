@@ -73,22 +73,20 @@ public struct DoubleText {
     /// 10^2 and 10 (a short decimal such as 3.25 comes out of `shortestDigits` as 3250000000000000·10^-15).
     @inline(__always)
     static func removeTrailingZeros(_ digits: inout UInt64, _ exponent: inout Int) {
-        while digits % 100_000_000 == 0 {
-            digits /= 100_000_000
-            exponent &+= 8
-        }
-        if digits % 10_000 == 0 {
-            digits /= 10_000
-            exponent &+= 4
-        }
-        if digits % 100 == 0 {
-            digits /= 100
-            exponent &+= 2
-        }
-        if digits % 10 == 0 {
-            digits /= 10
-            exponent &+= 1
-        }
+        while divide(&digits, &exponent, by: 100_000_000, zeros: 8) {}
+        _ = divide(&digits, &exponent, by: 10_000, zeros: 4)
+        _ = divide(&digits, &exponent, by: 100, zeros: 2)
+        _ = divide(&digits, &exponent, by: 10, zeros: 1)
+    }
+
+    /// Divides `digits` by `divisor` = 10^`zeros` when it is a multiple of it, adding `zeros` to `exponent`;
+    /// returns whether it did.
+    @inline(__always)
+    private static func divide(_ digits: inout UInt64, _ exponent: inout Int, by divisor: UInt64, zeros: Int) -> Bool {
+        guard digits % divisor == 0 else { return false }
+        digits /= divisor
+        exponent &+= zeros
+        return true
     }
 
     /// "123.0": a whole number below 2^53 (`description` writes these digits, then ".0").
