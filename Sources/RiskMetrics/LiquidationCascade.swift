@@ -54,8 +54,9 @@ public struct CascadeMarket: Sendable {
 /// per-asset sales in that order: one worker runs one scenario's cascades (its books in order) at a time, and the
 /// scenarios are spread over the workers, so every figure is the same for any thread count. A round re-values only
 /// the accounts it can change: those liquidated in the previous round, and the others only when a bound on the price
-/// falls since their last valuation cannot prove them safe (`CascadeState.provablySafe`); round 1 of a later book
-/// takes the first book's valuations of the accounts both hold alike (`RoundOneValuations`).
+/// falls since their last valuation cannot prove them safe (`CascadeState.safeFloor`); round 1 of a later book
+/// takes the first book's valuations of the accounts both hold alike (`RoundOneValuations`). Skipping is sound, so
+/// which accounts are skipped never changes an outcome: only an account's fresh valuation can liquidate it.
 public enum LiquidationCascade {
     /// Runs every scenario of `scenarios` on every book of `books`: result[b][s] is book b under scenario s.
     /// `onRound(book, scenario, round)` is called as each round starts (progress).
@@ -94,18 +95,16 @@ public enum LiquidationCascade {
                          onRound: (Int) -> Void = { _ in }) -> CascadeOutcome {
         var outcome = CascadeOutcome()
         state.start(shocks: shocks, indebted: prepared.indebted)
-        var candidates = prepared.indebted
         for round in 1 ... parameters.maxRounds {
             onRound(round)
-            let liquidated = state.liquidate(candidates, book: prepared.book, round: round, market: market,
+            let liquidated = state.liquidate(book: prepared.book, round: round, market: market,
                                              parameters: parameters, roundOne: roundOne, outcome: &outcome)
-            guard !liquidated.isEmpty else { break }
+            guard liquidated > 0 else { break }
             outcome.rounds = round
             state.applySales(shocks: shocks, market: market, parameters: parameters, outcome: &outcome)
-            candidates = state.nextRound(candidates, round: round)
             if round == parameters.maxRounds {
                 // Stopped by the limit: flagged when a further round would still have liquidated someone.
-                outcome.reachedRoundLimit = state.anyLiquidatable(candidates, book: prepared.book, round: round + 1,
+                outcome.reachedRoundLimit = state.anyLiquidatable(book: prepared.book, round: round + 1,
                                                                   market: market, parameters: parameters)
             }
         }
@@ -155,8 +154,9 @@ enum RoundOneValuations {
 
 /// A worker's state of the cascade it is running, reused from one cascade to the next. Per account: the share of
 /// today's collateral and debt quantities it still holds, its valuation at the current prices and the round of its
-/// first liquidation; per asset: the price relative to today's, and the sales. Never leaves its worker: a value type,
-/// passed `inout`, so its arrays are accessed without run-time exclusivity checks.
+/// first liquidation; the accounts still watched, each with the price floor that proves it safe; per asset: the price
+/// relative to today's, and the sales. Never leaves its worker: a value type, passed `inout`, so its arrays are
+/// accessed without run-time exclusivity checks.
 struct CascadeState {
     /// Fraction of today's collateral (debt) quantities the account still holds: every collateral (debt) quantity
     /// is scaled alike by a liquidation.
@@ -168,9 +168,12 @@ struct CascadeState {
     var hcv: [Double]
     /// Round of the account's first liquidation, 0 when never liquidated.
     var firstRound: [Int32]
-    /// The last round that liquidated the account (0: none), and the price version (k for Pᵏ) of its last valuation.
-    var lastLiquidated: [Int32]
-    var valuedAt: [Int32]
+    /// The accounts a later round may liquidate, ascending: indebted accounts that still hold debt and collateral
+    /// (neither grows back), and those liquidated in the last round.
+    var watched: [Int32] = []
+    /// Per entry of `watched`: the price floor at or above which the account provably stays above the liquidation
+    /// ratio (`safeFloor`); +∞ when it must be re-valued (liquidated last round, or not valued yet).
+    var safeAbove: [Double] = []
     /// Per price version k: a lower bound on the ratio of any asset's price in Pᵏ to its price in P⁰, the product of
     /// each round's smallest new/old price ratio. Prices only fall in a cascade (sales only add up), and an
     /// account's HCV falls at most in proportion (a smaller holding never gets a larger haircut) while its debt
@@ -195,8 +198,8 @@ struct CascadeState {
         debt = collateral
         hcv = collateral
         firstRound = [Int32](repeating: 0, count: accounts)
-        lastLiquidated = firstRound
-        valuedAt = firstRound
+        watched.reserveCapacity(accounts)
+        safeAbove.reserveCapacity(accounts)
         growth = [Double](repeating: 1, count: assets)
         sold = [Double](repeating: 0, count: assets)
         roundSales = sold
@@ -217,8 +220,11 @@ struct CascadeState {
             collateralScale[a] = 1
             debtScale[a] = 1
             firstRound[a] = 0
-            lastLiquidated[a] = 0
         }
+        watched.removeAll(keepingCapacity: true)
+        watched.append(contentsOf: indebted)
+        safeAbove.removeAll(keepingCapacity: true)
+        safeAbove.append(contentsOf: repeatElement(.infinity, count: indebted.count))
         priceFloor = [1]
     }
 
@@ -226,21 +232,19 @@ struct CascadeState {
     /// the rounding of a valuation's sums, far below any real change of a collateral ratio.
     static let skipMargin = 1e-9
 
-    /// Whether account a provably stays above the liquidation ratio at the prices of round `round` (version round − 1)
-    /// without re-valuing it: not liquidated last round (its quantities are those of its last valuation), and its
-    /// last HCV, lowered by the largest possible price fall since, still covers liquidation_ratio·D.
-    @inline(__always) func provablySafe(_ a: Int, round: Int, parameters: CascadeParameters) -> Bool {
-        guard round > 1, lastLiquidated[a] != Int32(round - 1) else { return false }
-        guard debt[a] > 0, collateral[a] > 0 else { return true }   // debt and collateral never grow back
-        let fall = priceFloor[round - 1] / priceFloor[Int(valuedAt[a])]
-        return hcv[a] * fall >= parameters.liquidationRatio * debt[a] * (1 + Self.skipMargin)
+    /// The price floor at or above which account a, valued at price version v and not liquidatable there, provably
+    /// stays above the liquidation ratio: HCV·floor[k]/floor[v] ≥ liquidation_ratio·D·(1 + margin) ⇔ floor[k] ≥ the
+    /// value returned. +∞ when its HCV is 0.
+    @inline(__always) func safeFloor(_ a: Int, version v: Int, parameters: CascadeParameters) -> Double {
+        parameters.liquidationRatio * debt[a] * (1 + Self.skipMargin) * priceFloor[v] / hcv[a]
     }
 
-    /// Values `accounts` at the current prices and liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2),
-    /// adding their seized collateral to this round's sales. Returns the liquidated accounts, ascending.
-    mutating func liquidate(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
-                            parameters: CascadeParameters, roundOne: RoundOneValuations = .compute,
-                            outcome: inout CascadeOutcome) -> [Int32] {
+    /// Values the watched accounts that the price floor of round `round` (version round − 1) cannot prove safe and
+    /// liquidates those below the liquidation ratio (METHODOLOGY "Liquidation cascades under stress" step 2), adding
+    /// their seized collateral to this round's sales; drops the accounts that can never be liquidated again. Returns
+    /// how many accounts it liquidated.
+    mutating func liquidate(book: CascadeBook, round: Int, market: CascadeMarket, parameters: CascadeParameters,
+                            roundOne: RoundOneValuations = .compute, outcome: inout CascadeOutcome) -> Int {
         for j in roundSales.indices { roundSales[j] = 0 }
         var reuse: [Bool] = [], record = false
         switch roundOne {
@@ -248,31 +252,51 @@ struct CascadeState {
         case .record: record = true
         case .reuse(let same): reuse = same
         }
-        var liquidated: [Int32] = []
-        for a32 in accounts {
-            let a = Int(a32)
-            if provablySafe(a, round: round, parameters: parameters) { continue }
-            if round == 1 { valueAtStressedPrices(a, book: book, market: market, reuse: reuse, record: record) } else {
-                value(a, book: book, market: market, version: round - 1)
+        let floor = priceFloor[round - 1]
+        var liquidated = 0, kept = 0
+        for i in watched.indices {
+            let a32 = watched[i], a = Int(a32)
+            var safe = safeAbove[i]
+            if !(floor >= safe) {
+                if round == 1 { valueAtStressedPrices(a, book: book, market: market, reuse: reuse, record: record) } else {
+                    value(a, book: book, market: market)
+                }
+                if isLiquidatable(a, parameters) {
+                    seize(a, book: book, round: round, parameters: parameters, outcome: &outcome)
+                    liquidated += 1
+                    safe = .infinity
+                } else if debt[a] > 0 && collateral[a] > 0 {
+                    safe = safeFloor(a, version: round - 1, parameters: parameters)
+                } else {
+                    continue   // no debt or no collateral left: never liquidatable again
+                }
             }
-            guard isLiquidatable(a, parameters) else { continue }
-            let c = collateral[a], d = debt[a]
-            let repaid = min(parameters.closeFactor * d, c / (1 + parameters.penalty))
-            let exhausted = parameters.closeFactor * d >= c / (1 + parameters.penalty)
-            // Share of each collateral holding seized: all of it when the collateral runs out.
-            let seized = exhausted ? 1 : (1 + parameters.penalty) * repaid / c
-            for k in book.rows(of: a) where book.value[k] > 0 {
-                let j = Int(book.asset[k])
-                roundSales[j] += book.value[k] * growth[j] * collateralScale[a] * seized
-            }
-            collateralScale[a] = exhausted ? 0 : collateralScale[a] * (1 - seized)
-            debtScale[a] *= 1 - repaid / d
-            outcome.debtRepaidUSD += repaid
-            if firstRound[a] == 0 { firstRound[a] = Int32(round) }
-            lastLiquidated[a] = Int32(round)
-            liquidated.append(a32)
+            watched[kept] = a32
+            safeAbove[kept] = safe
+            kept += 1
         }
+        watched.removeLast(watched.count - kept)
+        safeAbove.removeLast(safeAbove.count - kept)
         return liquidated
+    }
+
+    /// Liquidates account a at its valuation: repays min(φ·D, C/(1 + ℓ)), seizes (1 + ℓ) USD of collateral per USD
+    /// repaid (all of it when the collateral runs out) and adds the seized holdings to this round's sales.
+    @inline(__always) mutating func seize(_ a: Int, book: CascadeBook, round: Int, parameters: CascadeParameters,
+                                          outcome: inout CascadeOutcome) {
+        let c = collateral[a], d = debt[a]
+        let repaid = min(parameters.closeFactor * d, c / (1 + parameters.penalty))
+        let exhausted = parameters.closeFactor * d >= c / (1 + parameters.penalty)
+        // Share of each collateral holding seized: all of it when the collateral runs out.
+        let seized = exhausted ? 1 : (1 + parameters.penalty) * repaid / c
+        for k in book.rows(of: a) where book.value[k] > 0 {
+            let j = Int(book.asset[k])
+            roundSales[j] += book.value[k] * growth[j] * collateralScale[a] * seized
+        }
+        collateralScale[a] = exhausted ? 0 : collateralScale[a] * (1 - seized)
+        debtScale[a] *= 1 - repaid / d
+        outcome.debtRepaidUSD += repaid
+        if firstRound[a] == 0 { firstRound[a] = Int32(round) }
     }
 
     /// Round 1's valuation of account a at P⁰ (`value` at version 0): taken from the scenario's first book when
@@ -283,10 +307,9 @@ struct CascadeState {
             collateral[a] = firstCollateral[a]
             debt[a] = firstDebt[a]
             hcv[a] = firstHCV[a]
-            valuedAt[a] = 0
             return
         }
-        value(a, book: book, market: market, version: 0)
+        value(a, book: book, market: market)
         if record {
             firstCollateral[a] = collateral[a]
             firstDebt[a] = debt[a]
@@ -294,15 +317,16 @@ struct CascadeState {
         }
     }
 
-    /// Whether any of `accounts` would be liquidated in round `round` (values them, liquidates nobody).
-    mutating func anyLiquidatable(_ accounts: [Int32], book: CascadeBook, round: Int, market: CascadeMarket,
-                         parameters: CascadeParameters) -> Bool {
-        accounts.contains { a32 in
-            let a = Int(a32)
-            if provablySafe(a, round: round, parameters: parameters) { return false }
-            value(a, book: book, market: market, version: round - 1)
-            return isLiquidatable(a, parameters)
+    /// Whether any watched account would be liquidated in round `round` (values them, liquidates nobody).
+    mutating func anyLiquidatable(book: CascadeBook, round: Int, market: CascadeMarket,
+                                  parameters: CascadeParameters) -> Bool {
+        let floor = priceFloor[round - 1]
+        for i in watched.indices where !(floor >= safeAbove[i]) {
+            let a = Int(watched[i])
+            value(a, book: book, market: market)
+            if isLiquidatable(a, parameters) { return true }
         }
+        return false
     }
 
     /// METHODOLOGY "Liquidation cascades under stress" step 2, at account a's last valuation: debt, collateral to seize, and CR below the threshold.
@@ -312,7 +336,7 @@ struct CascadeState {
 
     /// C, D and HCV of account a at the current prices and quantities, summed in holding order (at round 1 exactly
     /// the stress test's figures).
-    @inline(__always) mutating func value(_ a: Int, book: CascadeBook, market: CascadeMarket, version: Int) {
+    @inline(__always) mutating func value(_ a: Int, book: CascadeBook, market: CascadeMarket) {
         var c = 0.0, d = 0.0, h = 0.0
         let cs = collateralScale[a], ds = debtScale[a]
         for k in book.rows(of: a) {
@@ -330,7 +354,6 @@ struct CascadeState {
         collateral[a] = c
         debt[a] = d
         hcv[a] = h
-        valuedAt[a] = Int32(version)
     }
 
     /// Adds the round's sales to V, moves the prices of the assets sold (step 3) and extends `priceFloor`.
@@ -348,15 +371,6 @@ struct CascadeState {
             smallestRatio = min(smallestRatio, growth[j] / before)
         }
         priceFloor.append(priceFloor[priceFloor.count - 1] * smallestRatio)
-    }
-
-    /// The accounts the next round must consider, ascending: this round's, less those that can never be liquidated
-    /// again (no debt or no collateral left: neither grows back). Most are then skipped by `provablySafe`.
-    func nextRound(_ accounts: [Int32], round: Int) -> [Int32] {
-        accounts.filter { a in
-            let a = Int(a)
-            return lastLiquidated[a] == Int32(round) || (debt[a] > 0 && collateral[a] > 0)
-        }
     }
 
     /// The final state's totals over every included account (accounts without debt lose value too), the tallies of
